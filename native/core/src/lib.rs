@@ -1,0 +1,1 @@
+//! Jetway's hot path: pure functions and data structures, no I/O.

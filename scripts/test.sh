@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: `npm test`. CI runs exactly this (through .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run build
+npm run build:wasm
+
+echo "== lint"
+npm run lint
+
+echo "== rust"
+cargo test --workspace --quiet
+
+echo "== node, native hot path"
+JETWAY_HOTPATH=native node --test --test-concurrency=1 dist/test/
+
+echo "== node integration, wasm hot path"
+JETWAY_HOTPATH=wasm node --test --test-concurrency=1 dist/test/integration/

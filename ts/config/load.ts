@@ -1,0 +1,75 @@
+// Reads and validates a config file. A bad file is refused with one line per
+// problem: file, key path, what is wrong, the value received.
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly code = 'JETWAY_CONFIG_INVALID';
+
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: invalid config\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Loads `file`, or throws ConfigError naming every problem found. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`]);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses YAML text; `file` is only used in messages. */
+export function parseConfig(text: string, file = '<config>'): Config {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(file, result.error.issues.map((i) => describe(i, raw)));
+  return result.data;
+}
+
+function describe(issue: z.core.$ZodIssue, raw: unknown): string {
+  const where = keyPath(issue.path);
+  const value = valueAt(raw, issue.path);
+  const got = value === undefined ? 'missing' : `got ${preview(value)}`;
+  if (issue.code === 'unrecognized_keys') {
+    return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  return `${where}: ${issue.message} (${got})`;
+}
+
+/** `routes[3].match.host` from ['routes', 3, 'match', 'host']. */
+export function keyPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(top level)';
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function preview(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
