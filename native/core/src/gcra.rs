@@ -178,3 +178,168 @@ impl KeyedLimiter {
         self.tats.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000;
+
+    fn five_per_minute() -> Quota {
+        Quota::new(5, 60 * S, 5).unwrap()
+    }
+
+    #[test]
+    fn quota_derives_interval_and_tolerance() {
+        let q = five_per_minute();
+        assert_eq!(q.emission_interval_us, 12 * S);
+        assert_eq!(q.tolerance_us, 48 * S);
+        assert_eq!(q.burst(), 5);
+        assert_eq!(Quota::new(3, 1000, 1).unwrap().emission_interval_us, 333);
+    }
+
+    #[test]
+    fn quota_rejects_zero_rate_period_burst_and_sub_microsecond_intervals() {
+        for (rate, period, burst) in [(0, S, 1), (1, 0, 1), (1, S, 0), (2_000_000, S, 1)] {
+            let err = Quota::new(rate, period, burst).unwrap_err();
+            assert_eq!(
+                err.code(),
+                "JETWAY_QUOTA_INVALID",
+                "{} {} {}",
+                rate,
+                period,
+                burst
+            );
+        }
+    }
+
+    #[test]
+    fn five_at_59_5_s_and_five_at_60_5_s_let_exactly_five_through() {
+        let mut limiter = KeyedLimiter::new(five_per_minute());
+        let first: Vec<Decision> = (0..5).map(|_| limiter.check(b"key", 59_500_000)).collect();
+        let second: Vec<Decision> = (0..5).map(|_| limiter.check(b"key", 60_500_000)).collect();
+
+        assert!(first.iter().all(|d| d.allowed));
+        assert_eq!(
+            first.iter().map(|d| d.remaining).collect::<Vec<_>>(),
+            vec![4, 3, 2, 1, 0]
+        );
+        assert!(second.iter().all(|d| !d.allowed));
+        // TAT is 59.5 + 5 * 12 = 119.5 s; the next request passes at TAT - 48 s = 71.5 s.
+        assert_eq!(second[0].retry_after_us, 11 * S);
+        assert_eq!(second[0].reset_after_us, 59 * S);
+    }
+
+    #[test]
+    fn retry_after_is_exactly_when_the_next_request_passes() {
+        let q = five_per_minute();
+        let mut tat = 0;
+        for _ in 0..5 {
+            tat = gcra_step(&q, tat, 0).0;
+        }
+        let (_, denied) = gcra_step(&q, tat, 1);
+        assert!(!denied.allowed);
+        let at = 1 + denied.retry_after_us;
+        assert!(!gcra_step(&q, tat, at - 1).1.allowed);
+        assert!(gcra_step(&q, tat, at).1.allowed);
+    }
+
+    #[test]
+    fn a_denial_leaves_the_tat_unchanged() {
+        let q = Quota::new(1, S, 1).unwrap();
+        let (tat, _) = gcra_step(&q, 0, 10);
+        let (after, d) = gcra_step(&q, tat, 11);
+        assert!(!d.allowed);
+        assert_eq!(after, tat);
+        assert_eq!(d.remaining, 0);
+        assert_eq!(d.retry_after_us, S - 1);
+    }
+
+    #[test]
+    fn a_fresh_key_reports_the_burst_minus_one_and_a_full_reset() {
+        let (tat, d) = gcra_step(&five_per_minute(), 0, 0);
+        assert_eq!(tat, 12 * S);
+        let want = Decision {
+            allowed: true,
+            remaining: 4,
+            retry_after_us: 0,
+            reset_after_us: 12 * S,
+        };
+        assert_eq!(d, want);
+    }
+
+    #[test]
+    fn remaining_counts_the_requests_that_would_pass_at_the_same_instant() {
+        let q = Quota::new(10, 10 * S, 4).unwrap();
+        for now in [0, 3 * S, 3 * S + 1, 7 * S] {
+            let mut limiter = KeyedLimiter::new(q);
+            limiter.check(b"k", 0);
+            limiter.check(b"k", 0);
+            let d = limiter.check(b"k", now);
+            let mut passed = 0;
+            while limiter.check(b"k", now).allowed {
+                passed += 1;
+            }
+            assert_eq!(d.remaining, passed, "at {}", now);
+        }
+    }
+
+    #[test]
+    fn the_sustained_rate_is_one_per_interval_after_the_burst() {
+        let q = Quota::new(2, 2 * S, 3).unwrap();
+        let mut limiter = KeyedLimiter::new(q);
+        let mut passed = 0;
+        // 100 s at one request every 10 ms: burst 3, then one per second.
+        for step in 0..10_000u64 {
+            passed += u32::from(limiter.check(b"k", step * 10_000).allowed);
+        }
+        assert_eq!(passed, 3 + 99);
+    }
+
+    #[test]
+    fn a_clock_going_backwards_only_makes_answers_stricter() {
+        let q = Quota::new(1, S, 2).unwrap();
+        let (tat, _) = gcra_step(&q, 0, 10 * S);
+        let (_, late) = gcra_step(&q, tat, 10 * S);
+        let (_, early) = gcra_step(&q, tat, 5 * S);
+        assert!(late.allowed);
+        assert!(!early.allowed);
+    }
+
+    #[test]
+    fn keys_are_limited_independently() {
+        let mut limiter = KeyedLimiter::new(Quota::new(1, S, 1).unwrap());
+        assert!(limiter.check(b"a", 0).allowed);
+        assert!(!limiter.check(b"a", 0).allowed);
+        assert!(limiter.check(b"b", 0).allowed);
+        assert_eq!(limiter.len(), 2);
+    }
+
+    #[test]
+    fn evict_drops_only_keys_whose_bucket_is_full_again() {
+        let mut limiter = KeyedLimiter::new(Quota::new(1, S, 1).unwrap());
+        limiter.check(b"old", 0);
+        limiter.check(b"new", S / 2);
+        assert_eq!(limiter.evict(S), 1);
+        assert_eq!(limiter.len(), 1);
+        assert!(!limiter.check(b"new", S).allowed);
+    }
+
+    #[test]
+    fn sweeps_keep_the_map_bounded_by_recently_active_keys() {
+        let mut limiter = KeyedLimiter::new(Quota::new(1, S, 1).unwrap());
+        for i in 0..100_000u64 {
+            limiter.check(&i.to_le_bytes(), i * 1000);
+        }
+        // Keys stay for 1 s = 1000 checks; sweeps run at twice the live count (>= 1024).
+        assert!(limiter.len() <= 2048, "{} keys held", limiter.len());
+    }
+
+    #[test]
+    fn huge_times_saturate_instead_of_overflowing() {
+        let q = Quota::new(1, u64::MAX / 2, 3).unwrap();
+        let (tat, d) = gcra_step(&q, 0, u64::MAX - 5);
+        assert!(d.allowed);
+        assert_eq!(tat, u64::MAX);
+    }
+}

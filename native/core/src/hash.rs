@@ -89,3 +89,31 @@ pub fn hash64(bytes: &[u8]) -> u64 {
     }
     fmix64(h)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_gives_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn crc32_in_pieces_equals_crc32_of_the_whole() {
+        let mut c = Crc32::new();
+        c.update(b"1234");
+        c.update(b"");
+        c.update(b"56789");
+        assert_eq!(c.finish(), crc32(b"123456789"));
+    }
+
+    #[test]
+    fn hash64_is_fnv1a_then_fmix64() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c.
+        assert_eq!(hash64(b"a"), fmix64(0xaf63_dc4c_8601_ec8c));
+        assert_eq!(fmix64(0), 0);
+        assert_ne!(hash64(b"k1") % 65537, hash64(b"k2") % 65537);
+    }
+}

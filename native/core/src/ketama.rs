@@ -138,3 +138,108 @@ impl Ring for Ketama {
         self.upstreams
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::conformance;
+
+    fn ring(upstreams: &[(&str, u32)]) -> Ketama {
+        Ketama::new(upstreams)
+    }
+
+    #[test]
+    fn removing_one_of_five_moves_only_its_keys() {
+        conformance::removal_moves_only_the_removed_upstreams_keys(ring);
+    }
+
+    #[test]
+    fn reordering_upstreams_moves_no_key() {
+        conformance::reorder_moves_no_key(ring);
+    }
+
+    #[test]
+    fn adding_a_sixth_moves_about_a_sixth_all_to_it() {
+        conformance::addition_moves_a_sixth_to_the_new_upstream(ring, 0);
+    }
+
+    #[test]
+    fn shares_stay_within_a_quarter_of_even() {
+        conformance::shares_stay_within_a_quarter_of_even(ring);
+    }
+
+    #[test]
+    fn splits_server_names_the_way_nginx_hashes_them() {
+        assert_eq!(split_server("127.0.0.1:8081"), ("127.0.0.1", "8081"));
+        assert_eq!(split_server("[::1]:80"), ("[::1]", "80"));
+        assert_eq!(split_server("backend.test"), ("backend.test", ""));
+        assert_eq!(split_server("backend.test:"), ("backend.test", ""));
+        assert_eq!(split_server("8081"), ("8081", ""));
+        assert_eq!(split_server("host:80x"), ("host:80x", ""));
+        assert_eq!(split_server("UNIX:/run/u.sock"), ("/run/u.sock", ""));
+    }
+
+    #[test]
+    fn each_unit_of_weight_adds_160_points_chained_from_the_previous_hash() {
+        let ring = Ketama::new(&[("a:1", 1), ("b:2", 2)]);
+        assert_eq!(ring.points(), 480);
+        let first = crc32(b"a\x001\0\0\0\0");
+        let second = crc32(&[b"a\x001".as_ref(), &first.to_le_bytes()].concat());
+        assert!(ring.hashes.binary_search(&first).is_ok());
+        assert!(ring.hashes.binary_search(&second).is_ok());
+    }
+
+    #[test]
+    fn a_key_goes_to_the_first_point_at_or_after_its_hash_wrapping_at_the_top() {
+        let ring = Ketama::new(&[("a:1", 1), ("b:2", 1), ("c:3", 1)]);
+        let at = |hash: u32| ring.owners[ring.first_point(hash)];
+        assert_eq!(ring.first_point(ring.hashes[5]), 5);
+        assert_eq!(ring.first_point(ring.hashes[5] + 1), 6);
+        assert_eq!(at(u32::MAX), ring.owners[0]);
+        assert_eq!(at(0), ring.owners[0]);
+    }
+
+    #[test]
+    fn fallbacks_visit_every_upstream_once_then_none() {
+        let ring = Ketama::new(&[("a:1", 1), ("b:2", 3), ("c:3", 1), ("d:4", 2)]);
+        for key in ["x", "y", "user-17"] {
+            let mut seen: Vec<usize> = (0..4)
+                .map(|n| ring.pick(key.as_bytes(), n).unwrap())
+                .collect();
+            assert_eq!(seen[0], ring.pick(key.as_bytes(), 0).unwrap());
+            seen.sort_unstable();
+            assert_eq!(seen, vec![0, 1, 2, 3], "key {}", key);
+            assert_eq!(ring.pick(key.as_bytes(), 4), None);
+        }
+    }
+
+    #[test]
+    fn weight_zero_upstreams_are_never_picked() {
+        let ring = Ketama::new(&[("a:1", 0), ("b:2", 1)]);
+        assert_eq!(ring.len(), 2);
+        for i in 0..200 {
+            assert_eq!(ring.pick(format!("k{}", i).as_bytes(), 0), Some(1));
+        }
+        assert_eq!(ring.pick(b"k", 1), None);
+    }
+
+    #[test]
+    fn an_empty_ring_picks_nothing() {
+        let ring = Ketama::new(&[]);
+        assert!(ring.is_empty());
+        assert_eq!(ring.pick(b"k", 0), None);
+    }
+
+    #[test]
+    fn shares_follow_weights() {
+        let ring = Ketama::new(&[("10.0.0.1:80", 1), ("10.0.0.2:80", 3)]);
+        let heavy = (0..4000)
+            .filter(|i| ring.pick(format!("k{}", i).as_bytes(), 0) == Some(1))
+            .count();
+        assert!(
+            (2700..=3300).contains(&heavy),
+            "weight 3 of 4 got {} of 4000",
+            heavy
+        );
+    }
+}

@@ -29,6 +29,10 @@ const EMPTY: u32 = u32::MAX;
 ///   the table independent of list order, so reordering the list moves no key;
 /// - a key goes to `table[hash64(key) % M]`.
 ///
+/// Unlike a ketama ring, a change of the list also moves a few keys between upstreams that
+/// stayed (Maglev's "minimal disruption", not zero): 0.2% of keys when a sixth upstream joins
+/// five. In exchange, shares are within about 1% of the weights.
+///
 /// Weight 0 gives no slot. An upstream whose share is below 1/M may get no slot either; such
 /// upstreams are never picked.
 #[derive(Clone, Debug)]
@@ -161,5 +165,112 @@ impl Ring for Maglev {
 
     fn len(&self) -> usize {
         self.upstreams
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::conformance;
+
+    fn ring(upstreams: &[(&str, u32)]) -> Maglev {
+        Maglev::new(upstreams)
+    }
+
+    #[test]
+    fn removing_one_of_five_moves_only_its_keys() {
+        conformance::removal_moves_only_the_removed_upstreams_keys(ring);
+    }
+
+    #[test]
+    fn reordering_upstreams_moves_no_key() {
+        conformance::reorder_moves_no_key(ring);
+    }
+
+    #[test]
+    fn adding_a_sixth_moves_about_a_sixth_nearly_all_to_it() {
+        // Maglev trades perfect consistency for even shares: the new upstream's claims push
+        // a few old ones onto other free slots. Measured: 2 of 1000 keys for 5 -> 6.
+        conformance::addition_moves_a_sixth_to_the_new_upstream(ring, 5);
+    }
+
+    #[test]
+    fn shares_stay_within_a_quarter_of_even() {
+        conformance::shares_stay_within_a_quarter_of_even(ring);
+    }
+
+    #[test]
+    fn slot_shares_follow_weights_within_one_percent() {
+        let ring = Maglev::new(&[("a", 1), ("b", 2), ("c", 3), ("d", 4)]);
+        let shares = ring.shares();
+        assert_eq!(shares.iter().sum::<usize>(), TABLE_SIZE);
+        for (i, share) in shares.iter().enumerate() {
+            let want = TABLE_SIZE as f64 * (i + 1) as f64 / 10.0;
+            assert!(
+                (*share as f64 - want).abs() <= want * 0.01,
+                "{}: {}",
+                i,
+                share
+            );
+        }
+    }
+
+    #[test]
+    fn weights_with_a_common_factor_give_the_same_table() {
+        let a = Maglev::new(&[("a", 1), ("b", 2)]);
+        let b = Maglev::new(&[("a", 100), ("b", 200)]);
+        assert_eq!(a.table, b.table);
+    }
+
+    #[test]
+    fn weight_zero_upstreams_get_no_slot_and_are_never_picked() {
+        let ring = Maglev::new(&[("a", 0), ("b", 1), ("c", 1)]);
+        assert_eq!(ring.shares()[0], 0);
+        for i in 0..100 {
+            let key = format!("k{}", i);
+            assert_ne!(ring.pick(key.as_bytes(), 0), Some(0));
+            assert_ne!(ring.pick(key.as_bytes(), 1), Some(0));
+            assert_eq!(ring.pick(key.as_bytes(), 2), None);
+        }
+    }
+
+    #[test]
+    fn fallbacks_visit_every_upstream_once_then_none() {
+        let names: Vec<String> = (0..7).map(|i| format!("10.0.0.{}:80", i)).collect();
+        let upstreams: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+        let ring = Maglev::new(&upstreams);
+        for i in 0..50 {
+            let key = format!("k{}", i);
+            let mut seen: Vec<usize> = (0..7)
+                .map(|n| ring.pick(key.as_bytes(), n).unwrap())
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..7).collect::<Vec<_>>());
+            assert_eq!(ring.pick(key.as_bytes(), 7), None);
+        }
+    }
+
+    #[test]
+    fn fallbacks_spread_a_failed_upstreams_keys_over_the_others() {
+        let names: Vec<String> = (0..5).map(|i| format!("10.0.0.{}:80", i)).collect();
+        let upstreams: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+        let ring = Maglev::new(&upstreams);
+        let mut second = [0usize; 5];
+        for i in 0..5000 {
+            let key = format!("k{}", i);
+            if ring.pick(key.as_bytes(), 0) == Some(0) {
+                second[ring.pick(key.as_bytes(), 1).unwrap()] += 1;
+            }
+        }
+        assert_eq!(second[0], 0);
+        assert!(second[1..].iter().all(|&n| n > 150), "{:?}", second);
+    }
+
+    #[test]
+    fn an_empty_or_all_zero_list_picks_nothing() {
+        assert_eq!(Maglev::new(&[]).pick(b"k", 0), None);
+        let zero = Maglev::new(&[("a", 0)]);
+        assert_eq!(zero.len(), 1);
+        assert_eq!(zero.pick(b"k", 0), None);
     }
 }

@@ -372,3 +372,248 @@ fn is_tchar(b: u8) -> bool {
 fn is_qtext(b: u8) -> bool {
     b == b'\t' || b == b' ' || b == 0x21 || (0x23..=0x7e).contains(&b) && b != b'\\'
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ranges: &[&str]) -> CidrSet {
+        CidrSet::parse(ranges).unwrap()
+    }
+
+    #[test]
+    fn contains_addresses_in_v4_and_v6_ranges() {
+        let s = set(&["10.0.0.0/8", "192.0.2.10", "2001:db8::/32", "::1/128"]);
+        for ip in [
+            "10.0.0.0",
+            "10.255.255.255",
+            "192.0.2.10",
+            "2001:db8:ffff::1",
+            "::1",
+        ] {
+            assert!(s.contains(ip), "{}", ip);
+        }
+        for ip in [
+            "11.0.0.0",
+            "192.0.2.11",
+            "2001:db9::",
+            "::2",
+            "",
+            "nonsense",
+            "[::1]",
+        ] {
+            assert!(!s.contains(ip), "{}", ip);
+        }
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_ipv4_in_lookups_and_ranges() {
+        let s = set(&["10.0.0.0/8", "::ffff:192.0.2.0/120"]);
+        assert!(s.contains("::ffff:10.1.2.3"));
+        assert!(s.contains("::ffff:a01:203"));
+        assert!(s.contains("192.0.2.77"));
+        assert!(!s.contains("::a01:203"));
+        assert!(!set(&["::/0"]).contains("10.0.0.1"));
+        assert!(!set(&["::/0"]).contains("::ffff:10.0.0.1"));
+        assert!(set(&["0.0.0.0/0"]).contains("::ffff:10.0.0.1"));
+    }
+
+    #[test]
+    fn zero_prefixes_match_everything_of_their_family() {
+        assert!(set(&["0.0.0.0/0"]).contains("255.255.255.255"));
+        assert!(set(&["::/0"]).contains("ffff::1"));
+        assert!(!set(&[]).contains("127.0.0.1"));
+    }
+
+    #[test]
+    fn parse_rejects_sloppy_ranges_naming_the_first_bad_one() {
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "10.1.0.0/8",
+            "2001:db8::1/32",
+            "10.0.0.0/",
+            "10.0.0.0/08",
+            "10.0.0.0/+8",
+            " 10.0.0.0/8",
+            "010.0.0.0/8",
+            "10.0.0/8",
+            "fe80::1%eth0",
+            "[::1]",
+            "example.test",
+            "",
+        ] {
+            let err = CidrSet::parse(&["127.0.0.1", bad]).unwrap_err();
+            assert_eq!(err.code(), "JETWAY_CIDR_INVALID", "{:?}", bad);
+            assert!(err.context.starts_with("ranges[1]"), "{}", err);
+        }
+    }
+
+    fn client<'a>(peer: &'a str, xff: &'a str, fwd: &'a str, trusted: &[&str]) -> Cow<'a, str> {
+        client_address(peer, xff, fwd, &set(trusted))
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_its_headers_say() {
+        let fwd = "for=127.0.0.1;proto=https";
+        assert_eq!(
+            client("203.0.113.50", "127.0.0.1, 10.0.0.5", fwd, &[]),
+            "203.0.113.50"
+        );
+        let trusted = ["192.0.2.10"];
+        assert_eq!(
+            client("203.0.113.50", "127.0.0.1", fwd, &trusted),
+            "203.0.113.50"
+        );
+    }
+
+    #[test]
+    fn behind_a_trusted_lb_the_client_is_the_right_most_untrusted_entry() {
+        // C08 case B: the LB at 192.0.2.10 appended 198.51.100.9; 203.0.113.7 is the
+        // client's own claim and must not be believed.
+        let xff = "203.0.113.7, 198.51.100.9";
+        assert_eq!(
+            client("192.0.2.10", xff, "", &["192.0.2.10"]),
+            "198.51.100.9"
+        );
+    }
+
+    #[test]
+    fn skips_every_trusted_hop_and_takes_the_left_most_when_all_are_trusted() {
+        let trusted = ["10.0.0.0/8"];
+        assert_eq!(
+            client(
+                "10.0.0.1",
+                "1.1.1.1, 2.2.2.2, 10.0.0.3, 10.0.0.2",
+                "",
+                &trusted
+            ),
+            "2.2.2.2"
+        );
+        assert_eq!(
+            client("10.0.0.1", "10.0.0.9,10.0.0.3", "", &trusted),
+            "10.0.0.9"
+        );
+    }
+
+    #[test]
+    fn joined_header_lines_are_one_chain_and_empty_elements_are_skipped() {
+        let trusted = ["10.0.0.0/8"];
+        assert_eq!(
+            client("10.0.0.1", "1.1.1.1,,\t, 10.0.0.2 ,", "", &trusted),
+            "1.1.1.1"
+        );
+    }
+
+    #[test]
+    fn a_malformed_entry_ends_the_walk_at_the_last_good_address() {
+        let trusted = ["10.0.0.0/8"];
+        assert_eq!(
+            client("10.0.0.1", "1.1.1.1, garbage, 10.0.0.2", "", &trusted),
+            "10.0.0.2"
+        );
+        assert_eq!(
+            client("10.0.0.1", "1.1.1.1, unknown", "", &trusted),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            client("10.0.0.1", "1.1.1.1, 10.0.0.2:99999x", "", &trusted),
+            "10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn strips_ports_and_brackets_from_entries() {
+        let trusted = ["10.0.0.0/8", "2001:db8::/32"];
+        assert_eq!(
+            client("10.0.0.1", "198.51.100.1:4711", "", &trusted),
+            "198.51.100.1"
+        );
+        assert_eq!(
+            client("10.0.0.1", "[2001:db9::7]:443", "", &trusted),
+            "2001:db9::7"
+        );
+        assert_eq!(
+            client("10.0.0.1", "[2001:db9::7]", "", &trusted),
+            "2001:db9::7"
+        );
+        assert_eq!(
+            client("10.0.0.1", "2001:db9::7, [2001:db8::1]:1", "", &trusted),
+            "2001:db9::7"
+        );
+    }
+
+    #[test]
+    fn a_mapped_peer_is_trusted_by_its_ipv4_range() {
+        let got = client("::ffff:192.0.2.10", "198.51.100.9", "", &["192.0.2.10"]);
+        assert_eq!(got, "198.51.100.9");
+    }
+
+    #[test]
+    fn forwarded_is_used_only_when_x_forwarded_for_is_blank() {
+        let trusted = ["10.0.0.0/8"];
+        let fwd = "for=198.51.100.1";
+        assert_eq!(
+            client("10.0.0.1", "203.0.113.1", fwd, &trusted),
+            "203.0.113.1"
+        );
+        assert_eq!(client("10.0.0.1", " ", fwd, &trusted), "198.51.100.1");
+        assert_eq!(client("10.0.0.1", "", "", &trusted), "10.0.0.1");
+    }
+
+    #[test]
+    fn forwarded_chains_are_walked_by_their_for_parameters() {
+        let trusted = ["10.0.0.0/8", "2001:db8::/32"];
+        let cases = [
+            (
+                "for=192.0.2.43, for=198.51.100.17;by=10.0.0.2",
+                "198.51.100.17",
+            ),
+            ("for=192.0.2.43,for=10.0.0.7", "192.0.2.43"),
+            (
+                "For=\"[2001:db9:cafe::17]:4711\";proto=https",
+                "2001:db9:cafe::17",
+            ),
+            (
+                "for=\"192.0.2.60:8080\";proto=http;by=203.0.113.43",
+                "192.0.2.60",
+            ),
+            (
+                "proto=https;for=192.0.2.1 ; by=\"a,b;c\", for=10.0.0.3",
+                "192.0.2.1",
+            ),
+            ("for=192.0.2.1, , for=10.0.0.3,", "192.0.2.1"),
+            (";for=192.0.2.1;", "192.0.2.1"),
+        ];
+        for (fwd, want) in cases {
+            assert_eq!(client("10.0.0.1", "", fwd, &trusted), want, "{}", fwd);
+        }
+    }
+
+    #[test]
+    fn forwarded_walks_stop_at_unknown_obfuscated_missing_or_broken_nodes() {
+        let trusted = ["10.0.0.0/8"];
+        let cases = [
+            ("for=192.0.2.1, for=unknown, for=10.0.0.3", "10.0.0.3"),
+            ("for=192.0.2.1, for=_hidden, for=10.0.0.3", "10.0.0.3"),
+            ("for=192.0.2.1, proto=https, for=10.0.0.3", "10.0.0.3"),
+            ("for=192.0.2.1, for=10.0.0.3;for=10.0.0.4", "10.0.0.1"),
+            ("for=192.0.2.1, for=\"10.0.0.3", "10.0.0.1"),
+            ("for=192.0.2.1, for=10.0.0.3:80", "10.0.0.1"),
+            ("for=\"\\10.0.0.3\"", "10.0.0.1"),
+            ("for=192.0.2.1 for=10.0.0.3", "10.0.0.1"),
+            ("for=192.0.2.1, for=[::1]", "10.0.0.1"),
+            ("for=192.0.2.1, for=\"caf\u{e9}\"", "10.0.0.1"),
+        ];
+        for (fwd, want) in cases {
+            assert_eq!(client("10.0.0.1", "", fwd, &trusted), want, "{}", fwd);
+        }
+    }
+
+    #[test]
+    fn the_answer_borrows_from_the_arguments() {
+        let trusted = set(&["10.0.0.0/8"]);
+        let got = client_address("10.0.0.1", "198.51.100.9", "", &trusted);
+        assert!(matches!(got, Cow::Borrowed(_)));
+    }
+}

@@ -299,3 +299,242 @@ fn hex_digit(b: u8) -> Option<u8> {
 fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(input: &str) -> Result<Cow<'_, str>, PathErrorKind> {
+        normalize(input, &NormalizeOptions::default())
+    }
+
+    fn norm_with(
+        input: &str,
+        f: impl FnOnce(&mut NormalizeOptions),
+    ) -> Result<String, PathErrorKind> {
+        let mut opts = NormalizeOptions::default();
+        f(&mut opts);
+        normalize(input, &opts).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn defaults_reject_every_leniency_but_merge_slashes() {
+        let opts = NormalizeOptions::default();
+        assert!(!opts.allow_encoded_slash && !opts.allow_backslash && opts.merge_slashes);
+    }
+
+    #[test]
+    fn a_canonical_path_comes_back_borrowed() {
+        for path in [
+            "/",
+            "/a",
+            "/a/b/",
+            "/a;b=c/d",
+            "/%3F",
+            "/a/.b/..c/...",
+            "/~user",
+        ] {
+            assert!(
+                matches!(norm(path), Ok(Cow::Borrowed(p)) if p == path),
+                "{}",
+                path
+            );
+        }
+    }
+
+    #[test]
+    fn resolves_every_dot_dot_spelling_of_the_c10_bypass_to_the_same_path() {
+        for input in [
+            "/public/../private/report",
+            "/public/%2e%2e/private/report",
+            "/public/%2E./private/report",
+            "/public/.%2e/private/report",
+            "/public/./../private/report",
+            "/public/%2E%2E/private/report",
+            "/public/x/../../private/./report",
+        ] {
+            assert_eq!(norm(input).as_deref(), Ok("/private/report"), "{}", input);
+        }
+    }
+
+    #[test]
+    fn rejects_dot_semicolon_segments_in_every_spelling() {
+        for input in [
+            "/public/..;/private/report",
+            "/public/..;jsessionid=1/private/report",
+            "/public/.;/private",
+            "/public/%2e%2e;/private",
+            "/public/.%2e;x/private",
+            "/public/..%3b/private",
+            "/public/..%3B/private",
+            "/..;",
+            "/a/..;",
+        ] {
+            assert_eq!(norm(input), Err(PathErrorKind::DotSemicolon), "{}", input);
+        }
+    }
+
+    #[test]
+    fn keeps_segments_that_only_look_like_dots() {
+        for input in [
+            "/a/...", "/a/..a", "/a/a..", "/a/x;..", "/a/;..", "/a/.../b", "/.a;",
+        ] {
+            assert_eq!(norm(input).as_deref(), Ok(input), "{}", input);
+        }
+    }
+
+    #[test]
+    fn climbing_above_the_root_is_an_error_not_a_silent_clamp() {
+        for input in ["/..", "/../a", "/a/../..", "/a/../../b", "/%2e%2e", "/./.."] {
+            assert_eq!(norm(input), Err(PathErrorKind::AboveRoot), "{}", input);
+        }
+    }
+
+    #[test]
+    fn removes_dot_segments_as_rfc_3986_section_5_2_4_does() {
+        let cases = [
+            ("/a/b/c/./../../g", "/a/g"),
+            ("/a/./b", "/a/b"),
+            ("/a/.", "/a/"),
+            ("/a/..", "/"),
+            ("/a/b/..", "/a/"),
+            ("/.", "/"),
+            ("/a/b/../c/", "/a/c/"),
+            ("/a/./", "/a/"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(norm(input).as_deref(), Ok(want), "{}", input);
+        }
+    }
+
+    #[test]
+    fn decodes_unreserved_escapes_and_upper_cases_the_others() {
+        let cases = [
+            ("/%41%62%2D%2e%5f%7E", "/Ab-._~"),
+            ("/a%3fb", "/a%3Fb"),
+            ("/a%3Fb", "/a%3Fb"),
+            ("/%e2%82%ac", "/%E2%82%AC"),
+            ("/%20", "/%20"),
+            ("/%25", "/%25"),
+            ("/%2541", "/%2541"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(norm(input).as_deref(), Ok(want), "{}", input);
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_percent_escapes() {
+        for input in ["/%", "/a%", "/%4", "/%zz", "/%4g", "/%%41", "/%g1"] {
+            assert_eq!(norm(input), Err(PathErrorKind::BadPercent), "{}", input);
+        }
+    }
+
+    #[test]
+    fn rejects_relative_and_empty_paths() {
+        for input in ["", "a/b", "*", "%2Fa", "http://x/", " /a"] {
+            assert_eq!(norm(input), Err(PathErrorKind::NotAbsolute), "{:?}", input);
+        }
+    }
+
+    #[test]
+    fn rejects_nul_raw_and_encoded() {
+        assert_eq!(norm("/a\0b"), Err(PathErrorKind::Nul));
+        assert_eq!(norm("/a%00b"), Err(PathErrorKind::Nul));
+    }
+
+    #[test]
+    fn rejects_control_bytes_spaces_and_raw_non_ascii() {
+        for input in [
+            "/a b",
+            "/a\tb",
+            "/a\r\nb",
+            "/\x01",
+            "/\x7f",
+            "/caf\u{e9}",
+            "/\u{20ac}",
+        ] {
+            assert_eq!(norm(input), Err(PathErrorKind::BadByte), "{:?}", input);
+        }
+    }
+
+    #[test]
+    fn encoded_slash_is_rejected_by_default_and_kept_encoded_when_allowed() {
+        assert_eq!(norm("/a%2Fb"), Err(PathErrorKind::EncodedSlash));
+        assert_eq!(norm("/a%2fb"), Err(PathErrorKind::EncodedSlash));
+        let allow = |o: &mut NormalizeOptions| o.allow_encoded_slash = true;
+        assert_eq!(norm_with("/a%2fb", allow), Ok("/a%2Fb".to_string()));
+        assert_eq!(norm_with("/a/..%2F/b", allow), Ok("/a/..%2F/b".to_string()));
+    }
+
+    #[test]
+    fn backslash_is_rejected_by_default_and_kept_when_allowed() {
+        assert_eq!(norm("/a\\b"), Err(PathErrorKind::Backslash));
+        assert_eq!(norm("/a%5cb"), Err(PathErrorKind::Backslash));
+        assert_eq!(norm("/..\\x"), Err(PathErrorKind::Backslash));
+        let allow = |o: &mut NormalizeOptions| o.allow_backslash = true;
+        assert_eq!(norm_with("/a\\b", allow), Ok("/a\\b".to_string()));
+        assert_eq!(norm_with("/a%5cb", allow), Ok("/a%5Cb".to_string()));
+    }
+
+    #[test]
+    fn merges_slashes_by_default_and_keeps_them_when_told() {
+        assert_eq!(norm("//a///b//").as_deref(), Ok("/a/b/"));
+        assert_eq!(norm("//").as_deref(), Ok("/"));
+        let keep = |o: &mut NormalizeOptions| o.merge_slashes = false;
+        assert_eq!(norm_with("//a///b//", keep), Ok("//a///b//".to_string()));
+        assert_eq!(norm_with("/a//../b", keep), Ok("/a/b".to_string()));
+        assert_eq!(norm("/a//../b").as_deref(), Ok("/b"));
+    }
+
+    #[test]
+    fn the_first_bad_byte_wins_then_dot_semicolon_then_above_root() {
+        assert_eq!(norm("/..;/%zz"), Err(PathErrorKind::BadPercent));
+        assert_eq!(norm("/%zz/\\"), Err(PathErrorKind::BadPercent));
+        assert_eq!(norm("/\\/%zz"), Err(PathErrorKind::Backslash));
+        assert_eq!(norm("/../..;"), Err(PathErrorKind::DotSemicolon));
+        assert_eq!(norm("/a%2F/\0"), Err(PathErrorKind::EncodedSlash));
+    }
+
+    #[test]
+    fn normalising_twice_changes_nothing() {
+        for input in [
+            "/a/./b/../c//d/",
+            "/%7e%2e%2E/x",
+            "/a/%2e/b",
+            "/x/y/..",
+            "/%3a",
+        ] {
+            let once = norm(input).unwrap().into_owned();
+            assert!(
+                matches!(norm(&once), Ok(Cow::Borrowed(_))),
+                "{} -> {}",
+                input,
+                once
+            );
+        }
+    }
+
+    #[test]
+    fn error_codes_and_numbers_are_stable() {
+        let codes: Vec<&str> = PathErrorKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes[0], "JETWAY_PATH_NOT_ABSOLUTE");
+        assert_eq!(codes[7], "JETWAY_PATH_BAD_BYTE");
+        for (i, kind) in PathErrorKind::ALL.iter().enumerate() {
+            assert_eq!(kind.as_u32(), i as u32 + 1);
+            assert_eq!(PathErrorKind::from_u32(kind.as_u32()), Some(*kind));
+        }
+        assert_eq!(PathErrorKind::from_u32(0), None);
+        assert_eq!(PathErrorKind::from_u32(9), None);
+    }
+
+    #[test]
+    fn percent_decode_decodes_everything_and_replaces_invalid_utf8() {
+        assert!(matches!(percent_decode("plain"), Cow::Borrowed("plain")));
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("%E2%82%AC"), "\u{20ac}");
+        assert_eq!(percent_decode("%FF%41"), "\u{fffd}A");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

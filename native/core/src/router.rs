@@ -5,7 +5,8 @@
 //!    routes for any host. Only the best class that exists for the request's host is searched,
 //!    as with name-based virtual hosts: a path not found there is not looked up elsewhere;
 //! 2. within the class, by path: exact, then templates (more literal segments first, then
-//!    fewer variable segments), then prefixes (longest first); ties in declaration order;
+//!    fewer variable segments, where `:name`, `*name` and `*` count one each), then prefixes
+//!    (longest first); ties in declaration order;
 //! 3. method and header conditions filter the candidates in that order; the first that passes
 //!    wins.
 
@@ -511,4 +512,258 @@ fn ascii_lower<'b>(host: &str, buf: &'b mut [u8; 256]) -> Option<&'b str> {
         *o = b.to_ascii_lowercase();
     }
     std::str::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(host: Option<&str>, path: PathMatch, methods: &[&str]) -> RouteSpec {
+        RouteSpec {
+            host: host.map(str::to_string),
+            path,
+            methods: methods.iter().map(|m| m.to_string()).collect(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn exact(p: &str) -> PathMatch {
+        PathMatch::Exact(p.to_string())
+    }
+
+    fn prefix(p: &str) -> PathMatch {
+        PathMatch::Prefix(p.to_string())
+    }
+
+    fn template(p: &str) -> PathMatch {
+        PathMatch::Template(p.to_string())
+    }
+
+    fn router(routes: Vec<RouteSpec>) -> Router {
+        Router::new(routes, NormalizeOptions::default()).unwrap()
+    }
+
+    fn route_id(r: &Router, method: &str, host: &str, path: &str) -> Option<usize> {
+        match r.route(method, host, path, &[]) {
+            RouteOutcome::Match { route, .. } => Some(route),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn matches_the_normalised_path_and_returns_it_for_forwarding() {
+        let r = router(vec![
+            spec(None, prefix("/public"), &[]),
+            spec(None, prefix("/private"), &[]),
+        ]);
+        match r.route("GET", "example.test", "/public/%2e%2e/private/report", &[]) {
+            RouteOutcome::Match { route, path, .. } => {
+                assert_eq!(route, 1);
+                assert_eq!(path, "/private/report");
+            }
+            other => panic!("{:?}", other),
+        }
+        let semicolon = r.route("GET", "example.test", "/public/..;/private/report", &[]);
+        assert_eq!(
+            semicolon,
+            RouteOutcome::BadPath(PathErrorKind::DotSemicolon)
+        );
+    }
+
+    #[test]
+    fn an_unchanged_path_is_borrowed_not_copied() {
+        let r = router(vec![spec(None, prefix("/"), &[])]);
+        match r.route("GET", "h", "/a/b", &[]) {
+            RouteOutcome::Match { path, params, .. } => {
+                assert!(matches!(path, Cow::Borrowed(_)));
+                assert!(params.is_empty());
+            }
+            other => panic!("{:?}", other),
+        }
+    }
+
+    #[test]
+    fn prefixes_match_at_segment_boundaries_only() {
+        let r = router(vec![
+            spec(None, prefix("/api"), &[]),
+            spec(None, prefix("/v1/"), &[]),
+        ]);
+        assert_eq!(route_id(&r, "GET", "h", "/api"), Some(0));
+        assert_eq!(route_id(&r, "GET", "h", "/api/"), Some(0));
+        assert_eq!(route_id(&r, "GET", "h", "/api/x"), Some(0));
+        assert_eq!(route_id(&r, "GET", "h", "/apix"), None);
+        assert_eq!(route_id(&r, "GET", "h", "/v1"), None);
+        assert_eq!(route_id(&r, "GET", "h", "/v1/"), Some(1));
+    }
+
+    #[test]
+    fn exact_beats_template_beats_prefix_whatever_the_order() {
+        let r = router(vec![
+            spec(None, prefix("/users"), &[]),
+            spec(None, template("/users/:id"), &[]),
+            spec(None, exact("/users/me"), &[]),
+            spec(None, prefix("/users/me"), &[]),
+        ]);
+        assert_eq!(route_id(&r, "GET", "h", "/users/me"), Some(2));
+        assert_eq!(route_id(&r, "GET", "h", "/users/7"), Some(1));
+        assert_eq!(route_id(&r, "GET", "h", "/users/me/x"), Some(3));
+        assert_eq!(route_id(&r, "GET", "h", "/users/7/x"), Some(0));
+    }
+
+    #[test]
+    fn templates_with_more_literals_then_fewer_params_win() {
+        let r = router(vec![
+            spec(None, template("/:a/:b/:c"), &[]),
+            spec(None, template("/x/:b/*rest"), &[]),
+            spec(None, template("/x/:b/:c"), &[]),
+            spec(None, template("/x/y/:c"), &[]),
+        ]);
+        assert_eq!(route_id(&r, "GET", "h", "/x/y/z"), Some(3));
+        // A `*rest` counts as one variable segment, so routes 1 and 2 tie: declared first wins.
+        assert_eq!(route_id(&r, "GET", "h", "/x/q/z"), Some(1));
+        assert_eq!(route_id(&r, "GET", "h", "/x/q/z/w"), Some(1));
+        assert_eq!(route_id(&r, "GET", "h", "/a/b/c"), Some(0));
+    }
+
+    #[test]
+    fn template_params_are_percent_decoded_and_rest_may_be_empty() {
+        let r = router(vec![
+            spec(None, template("/u/:name/files/*path"), &[]),
+            spec(None, template("/any/*"), &[]),
+        ]);
+        let got = r.route("GET", "h", "/u/J%C3%B6rg/files/a/b%20c", &[]);
+        match got {
+            RouteOutcome::Match { params, .. } => assert_eq!(
+                params,
+                vec![
+                    ("name", "J\u{f6}rg".to_string()),
+                    ("path", "a/b c".to_string())
+                ]
+            ),
+            other => panic!("{:?}", other),
+        }
+        for path in ["/u/x/files", "/u/x/files/"] {
+            match r.route("GET", "h", path, &[]) {
+                RouteOutcome::Match { params, .. } => {
+                    assert_eq!(params[1], ("path", String::new()))
+                }
+                other => panic!("{}: {:?}", path, other),
+            }
+        }
+        assert_eq!(route_id(&r, "GET", "h", "/u//files"), None);
+        match r.route("GET", "h", "/any/x/y", &[]) {
+            RouteOutcome::Match { params, .. } => assert!(params.is_empty()),
+            other => panic!("{:?}", other),
+        }
+    }
+
+    #[test]
+    fn an_exact_host_beats_the_longest_wildcard_which_beats_any_host() {
+        let r = router(vec![
+            spec(None, prefix("/"), &[]),
+            spec(Some("*.example.test"), prefix("/"), &[]),
+            spec(Some("*.api.example.test"), prefix("/"), &[]),
+            spec(Some("www.api.example.test"), prefix("/"), &[]),
+        ]);
+        assert_eq!(
+            route_id(&r, "GET", "WWW.Api.Example.Test:8443", "/"),
+            Some(3)
+        );
+        assert_eq!(route_id(&r, "GET", "v2.api.example.test", "/"), Some(2));
+        assert_eq!(route_id(&r, "GET", "a.b.example.test.", "/"), Some(1));
+        assert_eq!(route_id(&r, "GET", "example.test", "/"), Some(0));
+        assert_eq!(route_id(&r, "GET", "[::1]:80", "/"), Some(0));
+    }
+
+    #[test]
+    fn the_best_host_class_is_searched_alone() {
+        let r = router(vec![
+            spec(None, prefix("/health"), &[]),
+            spec(Some("api.example.test"), prefix("/v1"), &[]),
+        ]);
+        assert_eq!(route_id(&r, "GET", "api.example.test", "/health"), None);
+        assert_eq!(route_id(&r, "GET", "other.test", "/health"), Some(0));
+    }
+
+    #[test]
+    fn a_path_matched_by_other_methods_is_method_not_allowed_with_their_union() {
+        let r = router(vec![
+            spec(None, exact("/a"), &["POST", "GET"]),
+            spec(None, prefix("/a"), &["PUT", "GET"]),
+            spec(None, prefix("/b"), &[]),
+        ]);
+        let got = r.route("DELETE", "h", "/a", &[]);
+        let allow = vec!["GET", "POST", "PUT"];
+        assert_eq!(got, RouteOutcome::MethodNotAllowed { allow });
+        assert_eq!(route_id(&r, "PUT", "h", "/a"), Some(1));
+        assert_eq!(route_id(&r, "DELETE", "h", "/b"), Some(2));
+        assert_eq!(r.route("get", "h", "/c", &[]), RouteOutcome::NotFound);
+    }
+
+    #[test]
+    fn header_conditions_filter_in_precedence_order() {
+        let mut v2 = spec(None, prefix("/api"), &[]);
+        v2.headers = vec![("X-Version".to_string(), "2".to_string())];
+        let mut beta = spec(None, prefix("/api"), &[]);
+        beta.headers = vec![("x-beta".to_string(), "1".to_string())];
+        let r = router(vec![v2, beta, spec(None, prefix("/api"), &[])]);
+        assert_eq!(r.header_names(), ["x-version", "x-beta"]);
+
+        let pick = |values: &[&str]| match r.route("GET", "h", "/api", values) {
+            RouteOutcome::Match { route, .. } => route,
+            other => panic!("{:?}", other),
+        };
+        assert_eq!(pick(&["2", "1"]), 0);
+        assert_eq!(pick(&["3", "1"]), 1);
+        assert_eq!(pick(&["3", ""]), 2);
+        assert_eq!(pick(&[]), 2);
+    }
+
+    #[test]
+    fn bad_paths_are_reported_before_the_host_is_looked_at() {
+        let r = router(vec![]);
+        assert!(r.is_empty());
+        let got = r.route("GET", "h", "/a/../..", &[]);
+        assert_eq!(got, RouteOutcome::BadPath(PathErrorKind::AboveRoot));
+        assert_eq!(r.route("GET", "h", "/a", &[]), RouteOutcome::NotFound);
+    }
+
+    #[test]
+    fn build_rejects_bad_hosts_paths_and_templates_naming_the_route() {
+        let bad = [
+            spec(Some(""), prefix("/"), &[]),
+            spec(Some("a.*.test"), prefix("/"), &[]),
+            spec(Some("*"), prefix("/"), &[]),
+            spec(Some("a b"), prefix("/"), &[]),
+            spec(None, prefix("api"), &[]),
+            spec(None, exact("/a/../b"), &[]),
+            spec(None, exact("/%7e"), &[]),
+            spec(None, template("/a/:/b"), &[]),
+            spec(None, template("/a/*x/b"), &[]),
+            spec(None, template("/:id/:id"), &[]),
+            spec(None, template("/:id/*id"), &[]),
+        ];
+        for route in bad {
+            let err = Router::new(
+                vec![spec(None, prefix("/"), &[]), route.clone()],
+                Default::default(),
+            )
+            .unwrap_err();
+            assert_eq!(err.code(), "JETWAY_ROUTE_INVALID", "{:?}", route);
+            assert!(err.context.starts_with("routes[1]."), "{}", err);
+        }
+    }
+
+    #[test]
+    fn declaration_order_breaks_ties() {
+        let r = router(vec![
+            spec(None, template("/a/:x"), &[]),
+            spec(None, template("/:y/b"), &[]),
+            spec(None, exact("/e"), &["GET"]),
+            spec(None, exact("/e"), &[]),
+        ]);
+        assert_eq!(route_id(&r, "GET", "h", "/a/b"), Some(0));
+        assert_eq!(route_id(&r, "GET", "h", "/e"), Some(2));
+        assert_eq!(route_id(&r, "POST", "h", "/e"), Some(3));
+    }
 }
