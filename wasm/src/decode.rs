@@ -71,7 +71,12 @@ fn route(r: &mut Reader<'_>) -> Option<RouteSpec> {
     let headers = (0..n)
         .map(|_| Some((r.string()?, r.string()?)))
         .collect::<Option<Vec<_>>>()?;
-    Some(RouteSpec { host, path, methods, headers })
+    Some(RouteSpec {
+        host,
+        path,
+        methods,
+        headers,
+    })
 }
 
 /// Decodes ring upstreams: count, then per upstream name and weight.

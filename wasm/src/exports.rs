@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use jetway_core::{
-    client_address, gcra_step, normalize, CidrSet, Ketama, Maglev, NormalizeOptions, Quota,
-    Ring, RouteOutcome, Router,
+    client_address, gcra_step, normalize, CidrSet, Ketama, Maglev, NormalizeOptions, Quota, Ring,
+    RouteOutcome, Router,
 };
 
 use crate::decode;
@@ -88,7 +88,10 @@ pub extern "C" fn jw_normalize(len: u32, flags: u32) -> i32 {
             s.set_out();
             1
         }
-        Err(kind) => error(s, kind.as_u32(), kind.code()),
+        Err(kind) => {
+            let message = format!("{}: {:?}", kind.code(), path);
+            error(s, kind.as_u32(), &message)
+        }
     }
 }
 
@@ -129,7 +132,13 @@ pub extern "C" fn jw_router_header_names(handle: u32) -> i32 {
 /// Routes one request whose method, host, path and NUL-joined header values lie end to end
 /// in scratch. Results as `routerRoute` in the napi addon; the extra text is in out.
 #[no_mangle]
-pub extern "C" fn jw_router_route(handle: u32, method: u32, host: u32, path: u32, headers: u32) -> i32 {
+pub extern "C" fn jw_router_route(
+    handle: u32,
+    method: u32,
+    host: u32,
+    path: u32,
+    headers: u32,
+) -> i32 {
     let s = state();
     let mut parts = [""; 4];
     if !decode::split(&s.scratch, &[method, host, path, headers], &mut parts) {
@@ -141,7 +150,11 @@ pub extern "C" fn jw_router_route(handle: u32, method: u32, host: u32, path: u32
     };
     let values: Vec<&str> = match router.header_names().len() {
         0 => Vec::new(),
-        n => parts[3].split('\0').chain(std::iter::repeat("")).take(n).collect(),
+        n => parts[3]
+            .split('\0')
+            .chain(std::iter::repeat(""))
+            .take(n)
+            .collect(),
     };
     let outcome = router.route(parts[0], parts[1], parts[2], &values);
     let result = encode(outcome, parts[2], &mut s.out);
@@ -153,7 +166,11 @@ pub extern "C" fn jw_router_route(handle: u32, method: u32, host: u32, path: u32
 fn encode(outcome: RouteOutcome<'_>, raw: &str, extra: &mut String) -> i32 {
     extra.clear();
     match outcome {
-        RouteOutcome::Match { route, path, params } => {
+        RouteOutcome::Match {
+            route,
+            path,
+            params,
+        } => {
             if path != raw {
                 extra.push_str(&path);
             }
@@ -212,8 +229,8 @@ pub extern "C" fn jw_quota(rate: u32, period_us: f64, burst: u32) -> i32 {
     }
     match Quota::new(rate, period_us as u64, burst) {
         Ok(quota) => {
-            s.io.emission_interval_us = quota.emission_interval_us;
-            s.io.tolerance_us = quota.tolerance_us;
+            s.io.emission_interval_us = quota.emission_interval_us as f64;
+            s.io.tolerance_us = quota.tolerance_us as f64;
             0
         }
         Err(err) => core_error(s, err),
@@ -221,16 +238,27 @@ pub extern "C" fn jw_quota(rate: u32, period_us: f64, burst: u32) -> i32 {
 }
 
 /// One pure GCRA step: returns the new TAT and puts the decision in the I/O block.
+///
+/// Times are f64 rather than i64: JavaScript passes i64 as BigInt, which costs a conversion
+/// each way, while microseconds since the epoch stay exact in an f64 until the year 2255.
 #[no_mangle]
-pub extern "C" fn jw_gcra_step(interval_us: u64, tolerance_us: u64, tat_us: u64, now_us: u64) -> u64 {
-    let quota = Quota { emission_interval_us: interval_us, tolerance_us };
-    let (tat, decision) = gcra_step(&quota, tat_us, now_us);
+pub extern "C" fn jw_gcra_step(
+    interval_us: f64,
+    tolerance_us: f64,
+    tat_us: f64,
+    now_us: f64,
+) -> f64 {
+    let quota = Quota {
+        emission_interval_us: interval_us as u64,
+        tolerance_us: tolerance_us as u64,
+    };
+    let (tat, decision) = gcra_step(&quota, tat_us as u64, now_us as u64);
     let io = &mut state().io;
     io.allowed = u32::from(decision.allowed);
     io.remaining = decision.remaining;
     io.retry_after_us = decision.retry_after_us as f64;
     io.reset_after_us = decision.reset_after_us as f64;
-    tat
+    tat as f64
 }
 
 /// Parses the encoded CIDR list in scratch; returns a set handle.

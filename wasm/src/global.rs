@@ -24,8 +24,8 @@ pub struct Io {
     pub retry_after_us: f64,
     pub reset_after_us: f64,
     /// The last quota built by `jw_quota`.
-    pub emission_interval_us: u64,
-    pub tolerance_us: u64,
+    pub emission_interval_us: f64,
+    pub tolerance_us: f64,
 }
 
 /// Objects that JavaScript holds by number; a freed slot is reused.
@@ -87,8 +87,8 @@ impl State {
                 remaining: 0,
                 retry_after_us: 0.0,
                 reset_after_us: 0.0,
-                emission_interval_us: 0,
-                tolerance_us: 0,
+                emission_interval_us: 0.0,
+                tolerance_us: 0.0,
             },
             scratch: Vec::new(),
             out: String::new(),

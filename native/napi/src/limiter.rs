@@ -66,7 +66,7 @@ pub fn limiter_open(
     burst: u32,
 ) -> Result<External<LimiterHandle>> {
     guard(|| {
-        if !(period_us >= 1.0 && period_us <= 9.007_199_254_740_991e15) {
+        if !(1.0..=9.007_199_254_740_991e15).contains(&period_us) {
             return Err(fail(
                 BAD_ARGUMENT,
                 format!("period_us: {} (a positive integer)", period_us),
