@@ -51,9 +51,26 @@ let addon: NativeAddon | undefined;
 export function loadNativeAddon(): NativeAddon {
   if (addon === undefined) {
     const require = createRequire(import.meta.url);
-    addon = require(join(projectRoot(), 'native', 'napi', 'index.js')) as NativeAddon;
+    try {
+      addon = require(join(projectRoot(), 'native', 'napi', 'index.js')) as NativeAddon;
+    } catch (err) {
+      throw new Error(
+        `native/napi did not load (built by npm run build:native): ${rootCause(err)}`,
+      );
+    }
   }
   return addon;
+}
+
+/**
+ * The first line of the innermost cause: napi-rs's loader wraps the real failure (a missing
+ * file, a wrong ABI) in a generic message about npm.
+ */
+function rootCause(err: unknown): string {
+  let inner = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  const text = inner instanceof Error ? inner.message : String(inner);
+  return text.split('\n', 1)[0]!;
 }
 
 /** The native backend. Its limiter state is process-wide inside the addon. */
