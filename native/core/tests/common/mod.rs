@@ -1,5 +1,8 @@
 //! Shared by the vector tests: loading the golden vectors under `test/vectors/`.
 
+// Each test crate compiles its own copy of this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 
 use serde_json::Value;
