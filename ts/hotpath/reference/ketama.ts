@@ -26,39 +26,25 @@ function crcByte(crc: number, b: number): number {
   return CRC_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
 }
 
+const utf8 = new TextEncoder();
+
 /**
- * Feeds the UTF-8 encoding of `s` into a running CRC without allocating; a lone surrogate
- * counts as U+FFFD, as when the string is encoded for the native backends.
+ * Feeds the UTF-8 encoding of `s` into a running CRC; a lone surrogate counts as U+FFFD, as
+ * when the string is encoded for the native backends. ASCII is fed without encoding.
  */
 export function crcString(crc: number, s: string): number {
+  const start = crc;
   for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      crc = CRC_TABLE[(crc ^ c) & 0xff]! ^ (crc >>> 8);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const d = s.charCodeAt(i + 1);
-      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      } else {
-        c = 0xfffd;
-      }
-    }
-    crc = crcCodePoint(crc, c);
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return crcBytes(start, utf8.encode(s));
+    crc = CRC_TABLE[(crc ^ c) & 0xff]! ^ (crc >>> 8);
   }
   return crc;
 }
 
-function crcCodePoint(crc: number, c: number): number {
-  if (c < 0x800) return crcByte(crcByte(crc, 0xc0 | (c >> 6)), 0x80 | (c & 0x3f));
-  if (c < 0x10000) {
-    crc = crcByte(crc, 0xe0 | (c >> 12));
-    return crcByte(crcByte(crc, 0x80 | ((c >> 6) & 0x3f)), 0x80 | (c & 0x3f));
-  }
-  crc = crcByte(crcByte(crc, 0xf0 | (c >> 18)), 0x80 | ((c >> 12) & 0x3f));
-  return crcByte(crcByte(crc, 0x80 | ((c >> 6) & 0x3f)), 0x80 | (c & 0x3f));
+function crcBytes(crc: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  return crc;
 }
 
 /** CRC-32 of the UTF-8 encoding of `s`, as an unsigned 32-bit number. */
@@ -68,9 +54,7 @@ export function crc32(s: string): number {
 
 /** CRC-32 of the bytes. */
 export function crc32Bytes(bytes: Uint8Array): number {
-  let crc = -1;
-  for (let i = 0; i < bytes.length; i++) crc = crcByte(crc, bytes[i]!);
-  return ~crc >>> 0;
+  return ~crcBytes(-1, bytes) >>> 0;
 }
 
 /** Room for the upstream index beside the hash in one exactly representable double. */

@@ -54,50 +54,39 @@ function fmix64(xh: number, xl: number): void {
   lo = (lo ^ (hi >>> 1)) >>> 0;
 }
 
-/** FNV-1a 64 step: (h, l) ^= b, then times the prime 2^40 + 0x1b3. */
-function fnvByte(b: number): void {
-  const l = (lo ^ b) >>> 0;
-  const low = l * 0x1b3; // < 2^41: exact
-  lo = low >>> 0;
-  hi = (hi * 0x1b3 + Math.floor(low / 0x100000000) + (l << 8)) >>> 0;
-}
+const FNV_PRIME_LOW = 0x1b3; // the FNV-1a 64 prime is 2^40 + 0x1b3
+const utf8 = new TextEncoder();
 
-/** (hi, lo) = hash64 of the UTF-8 encoding of `s`; a lone surrogate counts as U+FFFD. */
+/**
+ * (hi, lo) = hash64 of the UTF-8 encoding of `s` (a lone surrogate counts as U+FFFD, as when
+ * the string is encoded for the native backends). ASCII keys are hashed without encoding.
+ */
 function hash64(s: string): void {
-  hi = 0xcbf29ce4;
-  lo = 0x84222325;
+  let h = 0xcbf29ce4 | 0;
+  let l = 0x84222325 | 0;
   for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      fnvByte(c);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const d = s.charCodeAt(i + 1);
-      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-      } else {
-        c = 0xfffd;
-      }
-    }
-    fnvCodePoint(c);
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return hash64Bytes(utf8.encode(s));
+    // (h, l) ^= c, then (h, l) *= 2^40 + 0x1b3, in 32-bit halves; `carry` is the high half
+    // of l * 0x1b3, computed in 16-bit pieces so that every step stays exact.
+    const x = l ^ c;
+    const carry = ((x >>> 16) * FNV_PRIME_LOW + (((x & 0xffff) * FNV_PRIME_LOW) >>> 16)) >>> 16;
+    h = (Math.imul(h, FNV_PRIME_LOW) + carry + (x << 8)) | 0;
+    l = Math.imul(x, FNV_PRIME_LOW);
   }
-  fmix64(hi, lo);
+  fmix64(h >>> 0, l >>> 0);
 }
 
-function fnvCodePoint(c: number): void {
-  if (c < 0x800) {
-    fnvByte(0xc0 | (c >> 6));
-  } else if (c < 0x10000) {
-    fnvByte(0xe0 | (c >> 12));
-    fnvByte(0x80 | ((c >> 6) & 0x3f));
-  } else {
-    fnvByte(0xf0 | (c >> 18));
-    fnvByte(0x80 | ((c >> 12) & 0x3f));
-    fnvByte(0x80 | ((c >> 6) & 0x3f));
+function hash64Bytes(bytes: Uint8Array): void {
+  let h = 0xcbf29ce4 | 0;
+  let l = 0x84222325 | 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const x = l ^ bytes[i]!;
+    const carry = ((x >>> 16) * FNV_PRIME_LOW + (((x & 0xffff) * FNV_PRIME_LOW) >>> 16)) >>> 16;
+    h = (Math.imul(h, FNV_PRIME_LOW) + carry + (x << 8)) | 0;
+    l = Math.imul(x, FNV_PRIME_LOW);
   }
-  fnvByte(0x80 | (c & 0x3f));
+  fmix64(h >>> 0, l >>> 0);
 }
 
 /** hash64 of `s` as one BigInt, for tests and tools (the lookups use the halves). */
@@ -112,9 +101,13 @@ export function fmix64Value(x: bigint): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** (h, l) % 65537; as 2^32 = 1 (mod 65537), that is (h + l) % 65537. */
+/**
+ * (h, l) % 65537. As 2^16 = -1 (mod 65537), a 64-bit number is congruent to the alternating
+ * sum of its 16-bit digits, which small-integer arithmetic computes exactly.
+ */
 function modTable(h: number, l: number): number {
-  return ((h % TABLE_SIZE) + (l % TABLE_SIZE)) % TABLE_SIZE;
+  const r = ((l & 0xffff) - (l >>> 16) + (h & 0xffff) - (h >>> 16)) % TABLE_SIZE;
+  return r < 0 ? r + TABLE_SIZE : r;
 }
 
 /** A Maglev lookup table; see the top of this file. */
@@ -186,22 +179,32 @@ function populate(
   const names = upstreams.map((u) => Buffer.from(u.name, 'utf8'));
   const order = weights.map((_, i) => i).filter((i) => weights[i]! > 0);
   order.sort((a, b) => Buffer.compare(names[a]!, names[b]!) || a - b);
-  const walkers = order.map((index) => {
+
+  // One walker per upstream in turn order, in flat arrays for the fill loop below.
+  const count = order.length;
+  const next = new Int32Array(count);
+  const skip = new Int32Array(count);
+  const turns = new Float64Array(count);
+  order.forEach((index, w) => {
     hash64(upstreams[index]!.name);
-    const next = modTable(hi, lo);
+    next[w] = modTable(hi, lo);
     fmix64((hi ^ 0x9e3779b9) >>> 0, (lo ^ 0x7f4a7c15) >>> 0);
     // M - 1 = 65536 = 2^16, so the remainder is the low 16 bits.
-    return { index, weight: weights[index]! / divisor, next, skip: (lo & 0xffff) + 1 };
+    skip[w] = (lo & 0xffff) + 1;
+    turns[w] = weights[index]! / divisor;
   });
 
   const table = new Int32Array(TABLE_SIZE).fill(-1);
   let filled = 0;
   for (;;) {
-    for (const w of walkers) {
-      for (let k = 0; k < w.weight; k++) {
+    for (let w = 0; w < count; w++) {
+      const owner = order[w]!;
+      for (let k = turns[w]!; k > 0; k--) {
         // Every walk is a full permutation of a prime-sized table: a free slot is found.
-        while (table[w.next] !== -1) w.next = (w.next + w.skip) % TABLE_SIZE;
-        table[w.next] = w.index;
+        let slot = next[w]!;
+        while (table[slot] !== -1) slot = (slot + skip[w]!) % TABLE_SIZE;
+        table[slot] = owner;
+        next[w] = slot;
         if (++filled === TABLE_SIZE) return table;
       }
     }
