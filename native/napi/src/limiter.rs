@@ -66,11 +66,9 @@ pub fn limiter_open(
     burst: u32,
 ) -> Result<External<LimiterHandle>> {
     guard(|| {
-        if !(1.0..=9.007_199_254_740_991e15).contains(&period_us) {
-            return Err(fail(
-                BAD_ARGUMENT,
-                format!("period_us: {} (a positive integer)", period_us),
-            ));
+        if !(0.0..=9.007_199_254_740_991e15).contains(&period_us) {
+            let why = format!("period_us: {} (a whole number of microseconds)", period_us);
+            return Err(fail(BAD_ARGUMENT, why));
         }
         let quota = Quota::new(rate, period_us as u64, burst).map_err(from_core)?;
         let mut limiters = registry();
