@@ -2,6 +2,8 @@
 //! show what crossing into the addon costs with each kind of argument and result. The API
 //! shape of the rest of this crate was chosen from these numbers (see lib.rs).
 
+use std::cell::RefCell;
+
 use napi::bindgen_prelude::{External, Float64ArraySlice};
 use napi_derive::napi;
 
@@ -135,7 +137,7 @@ pub fn probe_external_touch(state: &mut External<ProbeState>) -> u32 {
 }
 
 thread_local! {
-    static PROBE_TABLE: std::cell::RefCell<Vec<ProbeState>> = std::cell::RefCell::new(vec![ProbeState { count: 0 }]);
+    static PROBE_TABLE: RefCell<Vec<ProbeState>> = RefCell::new(vec![ProbeState { count: 0 }]);
 }
 
 /// Crosses with an integer handle into a per-thread table.
