@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use napi::bindgen_prelude::{External, Float64ArraySlice};
 use napi_derive::napi;
 
+use crate::guard::{guard, Result};
 use crate::text::InStr;
 
 /// Crosses and returns nothing.
@@ -153,4 +154,11 @@ pub fn probe_index_touch(id: u32) -> u32 {
             None => 0,
         }
     })
+}
+
+/// Panics inside the boundary guard, to show that a panic in the core reaches JavaScript as an
+/// error with the code `JETWAY_HOTPATH_PANIC` and leaves the process running.
+#[napi]
+pub fn probe_panic() -> Result<()> {
+    guard(|| panic!("deliberate panic from probePanic"))
 }
