@@ -595,6 +595,13 @@ describe('reference hot path: rings (C20)', () => {
       }
     });
 
+    it(`${algorithm} reads attempt as a 32-bit integer, as the bindings do`, () => {
+      const ring = hp.compileRing(algorithm, pool(five));
+      assert.equal(ring.pick('k', 1.5), ring.pick('k', 1));
+      assert.equal(ring.pick('k', Number.NaN), ring.pick('k', 0));
+      assert.equal(ring.pick('k', -1), -1);
+    });
+
     it(`${algorithm} never picks an upstream of weight 0`, () => {
       const ring = hp.compileRing(algorithm, [
         { name: 'a:1', weight: 0 },

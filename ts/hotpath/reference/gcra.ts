@@ -35,9 +35,9 @@ export function quota(rate: number, periodUs: number, burst: number): Quota {
   return { emissionIntervalUs, toleranceUs: emissionIntervalUs * (burst - 1) };
 }
 
-/** The quota of a LimiterSpec (its period is in milliseconds). */
+/** The quota of a LimiterSpec; its period is in milliseconds, cut to whole microseconds. */
 export function quotaOf(spec: LimiterSpec): Quota {
-  return quota(spec.rate, spec.periodMs * 1000, spec.burst);
+  return quota(spec.rate, Math.floor(spec.periodMs * 1000), spec.burst);
 }
 
 /**

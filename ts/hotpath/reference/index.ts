@@ -2,6 +2,8 @@
 // addon and the WASM build of the Rust core. It pins the semantics in the conformance suite
 // and is the "plain TypeScript" column of the micro-benchmarks; one file per algorithm.
 
+import { LimiterTable } from '../limiter-table.js';
+import type { HotPathShared } from '../shared.js';
 import {
   HotPathError,
   type CidrSet,
@@ -11,8 +13,6 @@ import {
   type NormalizeOptions,
   type RingAlgorithm,
 } from '../types.js';
-import { LimiterTable } from '../limiter-table.js';
-import type { HotPathShared } from '../shared.js';
 import { ReferenceCidrSet } from './cidr.js';
 import { clientAddress } from './forwarded.js';
 import { gcraStep, MapLimiter, quotaOf } from './gcra.js';
@@ -57,9 +57,10 @@ class ReferenceHotPath implements HotPath {
 
   limiter(id: string, spec: LimiterSpec): Limiter {
     const quota = quotaOf(spec);
-    // The table keys buckets by id and spec, so a new spec for an id starts afresh there too.
-    if (this.table !== null)
-      return this.table.limiter(id, spec, (tat, now) => gcraStep(quota, tat, now));
+    if (this.table !== null) {
+      // The table keys buckets by id and spec, so a new spec for an id starts afresh too.
+      return this.table.limiter(id, spec, (tatUs, nowUs) => gcraStep(quota, tatUs, nowUs));
+    }
     const key = `${spec.rate}/${spec.periodMs}/${spec.burst}`;
     const held = this.limiters.get(id);
     if (held !== undefined && held.spec === key) return held.limiter;

@@ -257,7 +257,11 @@ function asciiLower(s: string): string {
   return s;
 }
 
-/** The candidates of the group in precedence order; the first that passes wins. */
+/**
+ * The candidates of the group in precedence order; the first that passes wins.
+ * TODO(perf): templates and prefixes are scanned one by one, as in the core; a segment trie
+ * would make large tables cost O(path length) instead of O(routes).
+ */
 function matchGroup(g: Group, method: string, path: string, headers: readonly string[]) {
   let allow: string[] | null = null;
   const exact = g.exact.size === 0 ? undefined : g.exact.get(path);
