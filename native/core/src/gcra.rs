@@ -118,6 +118,8 @@ pub fn gcra_step(quota: &Quota, tat_us: u64, now_us: u64) -> (u64, Decision) {
 ///
 /// Not synchronised: the napi layer wraps it in a lock; other callers keep TATs themselves
 /// with [`gcra_step`].
+// TODO(security): on wasm32-unknown-unknown std's HashMap seeds are fixed, so crafted keys
+// could collide; the WASM layer should keep its buckets in its own table (or seed one).
 #[derive(Clone, Debug)]
 pub struct KeyedLimiter {
     quota: Quota,

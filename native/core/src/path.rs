@@ -239,6 +239,8 @@ fn needs_segment_rewrite(path: &str, opts: &NormalizeOptions) -> Result<bool, Pa
     Ok(rewrite)
 }
 
+// TODO(security): segments that some upstreams fold into `..` are kept: IIS drops trailing
+// dots and spaces, so `...` or `..%20` climb there. Refuse them once such upstreams matter.
 fn is_dot_semicolon(segment: &str) -> bool {
     let rest = segment
         .strip_prefix("..")

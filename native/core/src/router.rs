@@ -35,8 +35,9 @@ pub enum PathMatch {
 /// One route as written in config; its position in the table is its id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteSpec {
-    /// An exact host (`api.example.test`), a wildcard (`*.example.test`, any depth of
-    /// subdomain but not `example.test` itself), or None for any host. Case-insensitive.
+    /// An exact host (`api.example.test`, `[2001:db8::1]`), a wildcard (`*.example.test`, any
+    /// depth of subdomain but not `example.test` itself), or None for any host.
+    /// Case-insensitive; without a port.
     pub host: Option<String>,
     /// The path condition.
     pub path: PathMatch,
@@ -119,8 +120,8 @@ enum Segment {
 impl Router {
     /// Compiles `routes`; the router normalises request paths with `opts`.
     ///
-    /// Fails with [`ErrorKind::Route`], naming the route, for: a host that is empty or has a
-    /// `*` other than a leading `*.`; a path that does not normalise to itself; a template
+    /// Fails with [`ErrorKind::Route`], naming the route, for: a host that is empty, has a
+    /// port, or has a `*` other than a leading `*.`; a path that does not normalise to itself; a template
     /// with an empty `:` name, a `*` segment that is not last, or a name used twice.
     pub fn new(routes: Vec<RouteSpec>, opts: NormalizeOptions) -> Result<Router, Error> {
         let mut router = Router {
@@ -472,7 +473,10 @@ fn check_host(pattern: &str) -> Result<String, String> {
         .unwrap_or(pattern)
         .to_ascii_lowercase();
     let body = host.strip_prefix("*.").unwrap_or(&host);
+    // A port can never match: request hosts lose theirs before the lookup.
+    let port = body.contains(':') && !body.starts_with('[');
     let bad = body.is_empty()
+        || port
         || body.contains('*')
         || body.bytes().any(|b| b <= b' ' || b == b'/' || b >= 0x7f);
     if bad {
@@ -735,6 +739,7 @@ mod tests {
             spec(Some("a.*.test"), prefix("/"), &[]),
             spec(Some("*"), prefix("/"), &[]),
             spec(Some("a b"), prefix("/"), &[]),
+            spec(Some("example.test:8080"), prefix("/"), &[]),
             spec(None, prefix("api"), &[]),
             spec(None, exact("/a/../b"), &[]),
             spec(None, exact("/%7e"), &[]),

@@ -26,8 +26,16 @@ fuzz_target!(|data: &[u8]| {
     for range in &lines {
         let single = CidrSet::parse(&[range]).expect("each range parses alone");
         let address = range.split('/').next().unwrap_or("");
-        assert!(single.contains(address), "{:?} contains its network address", range);
+        assert!(
+            single.contains(address),
+            "{:?} contains its network address",
+            range
+        );
         any |= single.contains(probe);
     }
-    assert_eq!(set.contains(probe), any, "the set is the union of its ranges");
+    assert_eq!(
+        set.contains(probe),
+        any,
+        "the set is the union of its ranges"
+    );
 });

@@ -29,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
 
     let client = client_address(peer, xff, forwarded, &trusted);
     if !trusted.contains(peer) {
-        assert!(within(&client, peer), "an untrusted peer {:?} is the client", peer);
+        assert!(
+            within(&client, peer),
+            "an untrusted peer {:?} is the client",
+            peer
+        );
         return;
     }
     if within(&client, peer) {
@@ -40,6 +44,14 @@ fuzz_target!(|data: &[u8]| {
     } else {
         xff
     };
-    assert!(within(&client, chain), "{:?} comes from the chain that was walked", client);
-    assert!(client.parse::<IpAddr>().is_ok(), "{:?} is an address", client);
+    assert!(
+        within(&client, chain),
+        "{:?} comes from the chain that was walked",
+        client
+    );
+    assert!(
+        client.parse::<IpAddr>().is_ok(),
+        "{:?} is an address",
+        client
+    );
 });

@@ -30,9 +30,17 @@ fuzz_target!(|data: &[u8]| {
     }
     assert!(out.starts_with('/'));
     assert!(out.len() <= input.len(), "{:?} grew to {:?}", input, out);
-    assert!(out.bytes().all(|b| b > b' ' && b < 0x7f), "{:?} has a bad byte", out);
+    assert!(
+        out.bytes().all(|b| b > b' ' && b < 0x7f),
+        "{:?} has a bad byte",
+        out
+    );
     for segment in out[1..].split('/') {
-        assert!(segment != "." && segment != "..", "{:?} keeps a dot segment", out);
+        assert!(
+            segment != "." && segment != "..",
+            "{:?} keeps a dot segment",
+            out
+        );
     }
     if opts.merge_slashes {
         assert!(!out.contains("//"), "{:?} keeps //", out);

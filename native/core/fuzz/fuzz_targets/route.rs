@@ -22,9 +22,17 @@ fn route_of(line: &str) -> Option<RouteSpec> {
     let methods = fields.next().unwrap_or("");
     let headers = fields.next().unwrap_or("");
     Some(RouteSpec {
-        host: if host.is_empty() { None } else { Some(host.to_string()) },
+        host: if host.is_empty() {
+            None
+        } else {
+            Some(host.to_string())
+        },
         path,
-        methods: methods.split(',').filter(|m| !m.is_empty()).map(str::to_string).collect(),
+        methods: methods
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect(),
         headers: headers
             .split(',')
             .filter_map(|h| h.split_once('='))
@@ -52,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
 
     let values: Vec<&str> = router.header_names().iter().map(|_| "1").collect();
     match router.route(method, host, path, &values) {
-        RouteOutcome::Match { route, path: matched, .. } => {
+        RouteOutcome::Match {
+            route,
+            path: matched,
+            ..
+        } => {
             assert!(route < count);
             assert_eq!(normalize(path, &Default::default()).unwrap(), matched);
         }
@@ -61,7 +73,10 @@ fuzz_target!(|data: &[u8]| {
         }
         RouteOutcome::MethodNotAllowed { allow } => {
             assert!(!allow.is_empty() && !allow.contains(&method));
-            assert!(allow.windows(2).all(|w| w[0] < w[1]), "allow is sorted and unique");
+            assert!(
+                allow.windows(2).all(|w| w[0] < w[1]),
+                "allow is sorted and unique"
+            );
         }
         RouteOutcome::NotFound => {}
     }
