@@ -1,4 +1,4 @@
-// Rate limits are exact across the worker threads of one process, with either backend:
+// Rate limits are exact across the worker threads of one process, with every backend:
 // several workers fire at one limiter at the same instant, and exactly the quota passes.
 
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ function total(reports: Report[], key: string): number {
   return reports.reduce((sum, r) => sum + (r.passed[key] ?? 0), 0);
 }
 
-for (const backend of ['native', 'wasm'] as const) {
+for (const backend of ['native', 'wasm', 'ts'] as const) {
   describe(`${backend} limiter across ${WORKERS} worker threads`, () => {
     it('lets exactly the burst through when every worker checks one key at one instant', async () => {
       const reports = await race({

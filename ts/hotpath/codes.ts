@@ -2,6 +2,10 @@
 // The core's own codes (JETWAY_PATH_*, JETWAY_ROUTE_INVALID, JETWAY_CIDR_INVALID,
 // JETWAY_QUOTA_INVALID) pass through unchanged from every backend.
 
+import { HotPathError } from './types.js';
+
+/** A quota that no limiter can enforce (the core's code). */
+export const QUOTA_INVALID = 'JETWAY_QUOTA_INVALID';
 /** A forced backend (JETWAY_HOTPATH) could not be loaded; the message says why. */
 export const UNAVAILABLE = 'JETWAY_HOTPATH_UNAVAILABLE';
 /** JETWAY_HOTPATH names no backend. */
@@ -18,4 +22,23 @@ export function optionFlags(o: {
   mergeSlashes: boolean;
 }): number {
   return (o.allowEncodedSlash ? 1 : 0) | (o.allowBackslash ? 2 : 0) | (o.mergeSlashes ? 4 : 0);
+}
+
+/**
+ * A LimiterSpec as the bindings take it: integers, the period in microseconds. Values that
+ * do not fit throw JETWAY_QUOTA_INVALID here, since a u32 argument would wrap a negative
+ * rate into a huge one; the core refuses zeros and too-fine rates with the same code.
+ */
+export function quotaArgs(spec: { rate: number; periodMs: number; burst: number }): {
+  rate: number;
+  periodUs: number;
+  burst: number;
+} {
+  const periodUs = Math.round(spec.periodMs * 1000);
+  const fits = (n: number, max: number) => Number.isInteger(n) && n >= 0 && n <= max;
+  if (!fits(spec.rate, 0xffffffff) || !fits(spec.burst, 0xffffffff) || !fits(periodUs, 2 ** 53)) {
+    const what = `rate ${spec.rate}, periodMs ${spec.periodMs}, burst ${spec.burst}`;
+    throw new HotPathError(QUOTA_INVALID, `quota: ${what}: expected whole numbers >= 0`);
+  }
+  return { rate: spec.rate, periodUs, burst: spec.burst };
 }

@@ -6,6 +6,7 @@
 import { BAD_BACKEND, UNAVAILABLE } from './codes.js';
 import { createNativeHotPath } from './native.js';
 import { createHotPathShared, type HotPathShared } from './shared.js';
+import { createTsHotPath } from './ts-backend.js';
 import { HotPathError, type Backend, type HotPath } from './types.js';
 import { createWasmHotPath } from './wasm.js';
 
@@ -28,8 +29,7 @@ export function createHotPath(backend: Backend, shared: HotPathShared): HotPath 
     case 'wasm':
       return createWasmHotPath(shared);
     case 'ts':
-      // TODO(integration): the TypeScript reference lands from its own branch.
-      throw new Error('the TypeScript reference backend is not part of this build yet');
+      return createTsHotPath(shared);
   }
 }
 

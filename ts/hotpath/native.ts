@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { optionFlags } from './codes.js';
+import { optionFlags, quotaArgs } from './codes.js';
 import { projectRoot } from './files.js';
 import { joinHeaders, routeResult } from './route-code.js';
 import {
@@ -125,7 +125,8 @@ class NativeHotPath implements HotPath {
 
   limiter(id: string, spec: LimiterSpec): Limiter {
     try {
-      const handle = this.addon.limiterOpen(id, spec.rate, spec.periodMs * 1000, spec.burst);
+      const q = quotaArgs(spec);
+      const handle = this.addon.limiterOpen(id, q.rate, q.periodUs, q.burst);
       return new NativeLimiter(this.addon, handle, this.io);
     } catch (err) {
       rethrow(err);

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { BAD_ARGUMENT, PANIC, optionFlags } from './codes.js';
+import { BAD_ARGUMENT, PANIC, optionFlags, quotaArgs } from './codes.js';
 import { projectRoot } from './files.js';
 import { LimiterTable, type GcraOutcome } from './limiter-table.js';
 import { joinHeaders, pathCode, routeResult } from './route-code.js';
@@ -287,7 +287,8 @@ class WasmHotPath implements HotPath {
 
   limiter(id: string, spec: LimiterSpec): Limiter {
     const g = this.glue;
-    g.check(g.x.jw_quota(spec.rate, spec.periodMs * 1000, spec.burst));
+    const q = quotaArgs(spec);
+    g.check(g.x.jw_quota(q.rate, q.periodUs, q.burst));
     const interval = g.f64At(IO_INTERVAL);
     const tolerance = g.f64At(IO_TOLERANCE);
     const step = (tatUs: number, nowUs: number): GcraOutcome => {

@@ -224,8 +224,12 @@ pub extern "C" fn jw_ring_pick(handle: u32, len: u32, attempt: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn jw_quota(rate: u32, period_us: f64, burst: u32) -> i32 {
     let s = state();
-    if !(1.0..=9_007_199_254_740_991.0).contains(&period_us) {
-        return error(s, BAD_INPUT, "period_us must be a positive integer");
+    if !(0.0..=9_007_199_254_740_991.0).contains(&period_us) {
+        return error(
+            s,
+            BAD_INPUT,
+            "period_us must be a whole number of microseconds",
+        );
     }
     match Quota::new(rate, period_us as u64, burst) {
         Ok(quota) => {

@@ -13,7 +13,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use jetway_core::{KeyedLimiter, Quota};
 use napi::bindgen_prelude::{External, Float64Array};
@@ -43,8 +43,10 @@ pub struct LimiterHandle {
     shared: Arc<SharedLimiter>,
 }
 
-fn registry() -> MutexGuard<'static, HashMap<String, Arc<SharedLimiter>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<SharedLimiter>>>> = OnceLock::new();
+/// Limiters by id, held weakly: a limiter lives while some worker holds a handle on it, so the
+/// ids of past config generations do not pile up.
+fn registry() -> MutexGuard<'static, HashMap<String, Weak<SharedLimiter>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<String, Weak<SharedLimiter>>>> = OnceLock::new();
     lock(REGISTRY.get_or_init(Default::default))
 }
 
@@ -66,22 +68,22 @@ pub fn limiter_open(
     burst: u32,
 ) -> Result<External<LimiterHandle>> {
     guard(|| {
-        if !(1.0..=9.007_199_254_740_991e15).contains(&period_us) {
-            return Err(fail(
-                BAD_ARGUMENT,
-                format!("period_us: {} (a positive integer)", period_us),
-            ));
+        if !(0.0..=9.007_199_254_740_991e15).contains(&period_us) {
+            let why = format!("period_us: {} (a whole number of microseconds)", period_us);
+            return Err(fail(BAD_ARGUMENT, why));
         }
         let quota = Quota::new(rate, period_us as u64, burst).map_err(from_core)?;
         let mut limiters = registry();
-        let shared = match limiters.get(&id) {
-            Some(existing) if existing.quota == quota => Arc::clone(existing),
+        let existing = limiters.get(&id).and_then(Weak::upgrade);
+        let shared = match existing {
+            Some(existing) if existing.quota == quota => existing,
             _ => {
                 let shards = (0..SHARDS)
                     .map(|_| Mutex::new(KeyedLimiter::new(quota)))
                     .collect();
                 let fresh = Arc::new(SharedLimiter { quota, shards });
-                limiters.insert(id, Arc::clone(&fresh));
+                limiters.retain(|_, held| held.strong_count() > 0);
+                limiters.insert(id, Arc::downgrade(&fresh));
                 fresh
             }
         };
