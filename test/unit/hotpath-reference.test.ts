@@ -530,6 +530,7 @@ describe('reference hot path: router', () => {
       { path: { exact: 'relative' }, ...any },
       { path: { prefix: '/a/../b' }, ...any },
       { host: '', path: { prefix: '/' }, ...any },
+      { host: 'example.test:8080', path: { prefix: '/' }, ...any },
     ]) {
       assert.deepEqual(
         outcome(() => hp.compileRouter([spec], STRICT)),
