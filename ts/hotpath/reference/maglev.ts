@@ -136,7 +136,9 @@ export class MaglevRing implements Ring {
   }
 
   pick(key: string, attempt: number): number {
-    if (!(attempt >= 0 && attempt < this.pickable)) return -1;
+    // As the bindings read it (a 32-bit integer): 1.5 is 1, NaN is 0, a negative is none.
+    attempt |= 0;
+    if (attempt < 0 || attempt >= this.pickable) return -1;
     hash64(key);
     const first = this.table[modTable(hi, lo)]!;
     return attempt === 0 ? first : this.fallback(hi, lo, first, attempt);

@@ -176,13 +176,15 @@ function routePath(path: string, options: NormalizeOptions, at: string): string 
 }
 
 /**
- * A host pattern lower-cased, without one trailing dot: a name, or `*.suffix` (any depth of
- * subdomain, not the suffix itself). Throws for an empty name or a `*` elsewhere.
+ * A host pattern lower-cased, without one trailing dot: a name, `[v6]`, or `*.suffix` (any
+ * depth of subdomain, not the suffix itself). Throws for an empty name, a `*` elsewhere, or a
+ * port (it could never match: request hosts lose theirs before the lookup).
  */
 function hostPattern(host: string, at: string): string {
   const name = asciiLower(host.endsWith('.') ? host.slice(0, -1) : host);
   const body = name.startsWith('*.') ? name.slice(2) : name;
-  if (body === '' || /[\x00-\x20/*\x7f-\uffff]/.test(body)) {
+  const port = body.includes(':') && !body.startsWith('[');
+  if (body === '' || port || /[\x00-\x20/*\x7f-\uffff]/.test(body)) {
     throw new HotPathError(ROUTE_ERROR, `${at}.host: "${host}" is not a host or *.suffix`);
   }
   return name;
@@ -257,7 +259,11 @@ function asciiLower(s: string): string {
   return s;
 }
 
-/** The candidates of the group in precedence order; the first that passes wins. */
+/**
+ * The candidates of the group in precedence order; the first that passes wins.
+ * TODO(perf): templates and prefixes are scanned one by one, as in the core; a segment trie
+ * would make large tables cost O(path length) instead of O(routes).
+ */
 function matchGroup(g: Group, method: string, path: string, headers: readonly string[]) {
   let allow: string[] | null = null;
   const exact = g.exact.size === 0 ? undefined : g.exact.get(path);
