@@ -150,6 +150,7 @@ function emptyCall(backend: Backend): () => unknown {
 /** The addon's probe exports (native/napi/src/probe.rs). */
 interface Probes {
   probeEmpty(): void;
+  probeGuarded(): void;
   probeNumber(x: number): number;
   probeInt(x: number): number;
   probeStringIn(s: string): number;
@@ -177,6 +178,7 @@ function nativeCrossings(): Case[] {
   const handle = new p.ProbeHandle();
   const c = (fn: string, run: () => unknown): Case => [`crossing: ${fn}`, 'native', run];
   return [
+    c('empty call inside the panic guard', () => p.probeGuarded()),
     c('number in, number out', () => (sink += p.probeNumber(1))),
     c('small int in, out', () => (sink += p.probeInt(1))),
     c('string in (napi-rs String)', () => (sink += p.probeStringIn(path))),

@@ -79,6 +79,9 @@ export declare function probeExternalNew(): ExternalObject<ProbeState>
 /** Crosses with an External handle. */
 export declare function probeExternalTouch(state: ExternalObject<ProbeState>): number
 
+/** Crosses and returns nothing, inside the panic guard every real export uses. */
+export declare function probeGuarded(): void
+
 /** Crosses with an integer handle into a per-thread table. */
 export declare function probeIndexTouch(id: number): number
 

@@ -5,7 +5,8 @@
 //! large to prove it, and an unwinding panic through a napi callback aborts the process. So
 //! every export runs its body inside [`guard`], which turns a panic into a thrown error with
 //! the code `JETWAY_HOTPATH_PANIC`. `catch_unwind` costs nothing on the path that does not
-//! panic (zero-cost unwinding tables), which the empty-crossing benchmark confirms.
+//! panic (table-driven unwinding): in bench/micro.ts an empty export inside the guard and one
+//! without it measure the same (54-61 ns each, within the noise of this machine).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -14,6 +14,12 @@ use crate::text::InStr;
 #[napi]
 pub fn probe_empty() {}
 
+/// Crosses and returns nothing, inside the panic guard every real export uses.
+#[napi]
+pub fn probe_guarded() -> Result<()> {
+    guard(|| Ok(()))
+}
+
 /// One number in, one number out.
 #[napi]
 pub fn probe_number(x: f64) -> f64 {
