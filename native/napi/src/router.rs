@@ -4,7 +4,8 @@
 //! when there is more to say (the path changed, the route has parameters, or the method is not
 //! allowed) does the caller make a second crossing, `routerTakeExtra`, for one string. Strings
 //! out and arrays in cost several times an empty crossing (see lib.rs), so neither is used on
-//! the common path.
+//! the common path. A second export without the (usually empty) header argument was measured
+//! and dropped: it saved about 25 ns of 400 per lookup, not worth a second entry point.
 
 use std::borrow::Cow;
 
