@@ -13,7 +13,7 @@ echo "== rust"
 cargo test --workspace --quiet
 
 echo "== node, native hot path"
-JETWAY_HOTPATH=native JETWAY_REQUIRE_BACKENDS=native,wasm node --test --test-concurrency=1 dist/test/
+JETWAY_HOTPATH=native JETWAY_REQUIRE_BACKENDS=native,wasm,ts node --test --test-concurrency=1 dist/test/
 
 echo "== node integration, wasm hot path"
 JETWAY_HOTPATH=wasm node --test --test-concurrency=1 dist/test/integration/

@@ -91,6 +91,12 @@ export declare function probeNumber(x: number): number
 /** Returns a four-field object. */
 export declare function probeObjectOut(): ProbeDecision
 
+/**
+ * Panics inside the boundary guard, to show that a panic in the core reaches JavaScript as an
+ * error with the code `JETWAY_HOTPATH_PANIC` and leaves the process running.
+ */
+export declare function probePanic(): void
+
 /** Four strings in through `InStr`, as a route lookup takes them. */
 export declare function probeStr4In(a: string, b: string, c: string, d: string): number
 

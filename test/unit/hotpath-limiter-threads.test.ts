@@ -53,7 +53,7 @@ function total(reports: Report[], key: string): number {
 
 for (const backend of ['native', 'wasm', 'ts'] as const) {
   describe(`${backend} limiter across ${WORKERS} worker threads`, () => {
-    it('lets exactly the burst through when every worker checks one key at one instant', async () => {
+    it('lets exactly the burst through when all workers check one key at once', async () => {
       const reports = await race({
         backend,
         shared: createHotPathShared(),

@@ -51,7 +51,7 @@ describe('hot-path loader', () => {
     assert.match(report.fallback ?? '', /\/nonexistent\/jetway-test\.node/);
   });
 
-  it('throws JETWAY_HOTPATH_UNAVAILABLE with the reason when native is forced but cannot load', () => {
+  it('throws JETWAY_HOTPATH_UNAVAILABLE and why when forced native cannot load', () => {
     const report = loadWithoutAddon('native');
     assert.equal(report.code, UNAVAILABLE);
     assert.match(report.message ?? '', /native hot path cannot load: .*jetway-test\.node/);

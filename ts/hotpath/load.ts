@@ -2,6 +2,11 @@
 // JETWAY_HOTPATH (native | wasm | ts) forces one. A forced backend that cannot load is a
 // thrown HotPathError (code JETWAY_HOTPATH_UNAVAILABLE) naming the reason, never a quiet
 // fallback; an unforced fallback returns the reason for the caller to log.
+//
+// Rate-limit state is shared per backend: the addon keeps it inside the process-wide shared
+// object, WASM and TypeScript in HotPathShared's table. Workers that ended on different
+// backends would therefore count apart.
+// TODO(correctness): let the control plane load once and force its backend on every worker.
 
 import { BAD_BACKEND, UNAVAILABLE } from './codes.js';
 import { createNativeHotPath } from './native.js';

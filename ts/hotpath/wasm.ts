@@ -38,6 +38,7 @@ export interface WasmExports {
   jw_scratch(len: number): number;
   jw_panic_message(): void;
   jw_empty(): void;
+  jw_probe_panic(): void;
   jw_normalize(len: number, flags: number): number;
   jw_router_new(len: number, flags: number): number;
   jw_router_free(router: number): void;

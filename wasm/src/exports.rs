@@ -73,6 +73,12 @@ pub extern "C" fn jw_panic_message() {
 #[no_mangle]
 pub extern "C" fn jw_empty() {}
 
+/// Panics, to show that a panic traps with its message kept for `jw_panic_message`.
+#[no_mangle]
+pub extern "C" fn jw_probe_panic() {
+    panic!("deliberate panic from jw_probe_panic");
+}
+
 /// Normalises the `len`-byte path in scratch: 0 unchanged, 1 changed (the path is in out).
 #[no_mangle]
 pub extern "C" fn jw_normalize(len: u32, flags: u32) -> i32 {

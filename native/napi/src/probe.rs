@@ -2,9 +2,12 @@
 //! show what crossing into the addon costs with each kind of argument and result. The API
 //! shape of the rest of this crate was chosen from these numbers (see lib.rs).
 
+use std::cell::RefCell;
+
 use napi::bindgen_prelude::{External, Float64ArraySlice};
 use napi_derive::napi;
 
+use crate::guard::{guard, Result};
 use crate::text::InStr;
 
 /// Crosses and returns nothing.
@@ -135,7 +138,7 @@ pub fn probe_external_touch(state: &mut External<ProbeState>) -> u32 {
 }
 
 thread_local! {
-    static PROBE_TABLE: std::cell::RefCell<Vec<ProbeState>> = std::cell::RefCell::new(vec![ProbeState { count: 0 }]);
+    static PROBE_TABLE: RefCell<Vec<ProbeState>> = RefCell::new(vec![ProbeState { count: 0 }]);
 }
 
 /// Crosses with an integer handle into a per-thread table.
@@ -151,4 +154,11 @@ pub fn probe_index_touch(id: u32) -> u32 {
             None => 0,
         }
     })
+}
+
+/// Panics inside the boundary guard, to show that a panic in the core reaches JavaScript as an
+/// error with the code `JETWAY_HOTPATH_PANIC` and leaves the process running.
+#[napi]
+pub fn probe_panic() -> Result<()> {
+    guard(|| panic!("deliberate panic from probePanic"))
 }
