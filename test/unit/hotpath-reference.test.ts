@@ -58,7 +58,7 @@ function outcome<T>(fn: () => T): T | { code: string } {
 }
 
 describe('reference hot path: golden vectors', () => {
-  it('normalize.json', () => {
+  it('gives the answer of every case in normalize.json', () => {
     type Case = { input: string; options?: SnakeOptions; output?: string; error?: string };
     const cases = vectors<Case[]>('normalize.json');
     for (const c of cases) {
@@ -72,7 +72,7 @@ describe('reference hot path: golden vectors', () => {
     }
   });
 
-  it('router.json', () => {
+  it('gives the answer of every case in router.json', () => {
     type Request = {
       method: string;
       host: string;
@@ -104,7 +104,7 @@ describe('reference hot path: golden vectors', () => {
   });
 
   for (const algorithm of ['ketama', 'maglev'] as const) {
-    it(`${algorithm}.json`, () => {
+    it(`picks the upstream of every case in ${algorithm}.json`, () => {
       type Pick = { key: string; attempt?: number; upstream: number | null };
       type Set = {
         upstreams: Array<{ name: string; weight: number }>;
@@ -123,7 +123,7 @@ describe('reference hot path: golden vectors', () => {
     });
   }
 
-  it('gcra.json', () => {
+  it('gives the answer of every case in gcra.json', () => {
     type Step = {
       key: string;
       now_us: number;
@@ -152,7 +152,7 @@ describe('reference hot path: golden vectors', () => {
     }
   });
 
-  it('cidr.json', () => {
+  it('gives the answer of every case in cidr.json', () => {
     type Case = {
       ranges: string[];
       checks?: Array<{ ip: string; contains: boolean }>;
@@ -172,7 +172,7 @@ describe('reference hot path: golden vectors', () => {
     }
   });
 
-  it('forwarded.json', () => {
+  it('gives the answer of every case in forwarded.json', () => {
     type Case = { trusted: string[]; peer: string; xff: string; forwarded: string; client: string };
     const cases = vectors<Case[]>('forwarded.json');
     for (const c of cases) {
