@@ -27,8 +27,8 @@ export interface MicroResult {
 }
 
 export interface MicroOptions {
-  /** Measuring time per row in milliseconds (300). */
-  timeMs?: number;
+  /** Measuring time per row in milliseconds (300); there are about 60 rows. */
+  durationMs?: number;
 }
 
 const BATCH = 100;
@@ -47,7 +47,7 @@ export async function runMicro(options: MicroOptions = {}): Promise<MicroResult[
     if (hp !== undefined) cases.push(...hotPathCases(hp, backend));
   }
   cases.push(...nativeCrossings(), ...wasmCrossings());
-  return measure(cases, options.timeMs ?? 300);
+  return measure(cases, options.durationMs ?? 300);
 }
 
 function tryLoad(backend: Backend, shared: ReturnType<typeof createHotPathShared>) {

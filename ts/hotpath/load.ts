@@ -11,7 +11,7 @@
 import { BAD_BACKEND, UNAVAILABLE } from './codes.js';
 import { createNativeHotPath } from './native.js';
 import { createHotPathShared, type HotPathShared } from './shared.js';
-import { createTsHotPath } from './ts-backend.js';
+import { createReferenceHotPath } from './reference/index.js';
 import { HotPathError, type Backend, type HotPath } from './types.js';
 import { createWasmHotPath } from './wasm.js';
 
@@ -34,7 +34,7 @@ export function createHotPath(backend: Backend, shared: HotPathShared): HotPath 
     case 'wasm':
       return createWasmHotPath(shared);
     case 'ts':
-      return createTsHotPath(shared);
+      return createReferenceHotPath(shared);
   }
 }
 
