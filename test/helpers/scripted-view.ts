@@ -5,8 +5,6 @@ export class ScriptedView implements ClusterView {
   readonly size: number;
   readonly down = new Set<number>();
   readonly load: number[];
-  /** Every usable() call, to check that a policy stops looking once it has its answer. */
-  usableCalls = 0;
 
   constructor(readonly weights: readonly number[]) {
     this.size = weights.length;
@@ -18,7 +16,6 @@ export class ScriptedView implements ClusterView {
   }
 
   usable(i: number): boolean {
-    this.usableCalls++;
     return !this.down.has(i);
   }
 

@@ -73,15 +73,28 @@ it('ip_hash sends a retry where a rehash leads, as for an unusable upstream', ()
 });
 
 it('ip_hash falls back to round robin after 20 rehashes land on unusable upstreams', () => {
-  // Upstream c holds 1000 of 1002 weight units: 21 hashes of this client all land on it.
+  // c holds 1000 of 1002 weight units. For 1.26.0.1 the first 21 hashes land on c; a 22nd,
+  // which nginx never computes, would land on b.
   const view = new ScriptedView([1, 1, 1000]);
   const policy = new IpHash(view);
-  assert.equal(policy.pick(req({ clientIp: '192.0.2.1' })), 2);
+  const client = req({ clientIp: '1.26.0.1' });
+  assert.equal(policy.pick(client), 2);
 
   view.down.add(2);
   assert.equal(
-    picks(6, () => policy.pick(req({ clientIp: '192.0.2.1' }))),
+    picks(6, () => policy.pick(client)),
     'ababab',
+  );
+});
+
+it("ip_hash still takes the 21st hash's upstream, the last one nginx tries", () => {
+  // For 1.65.1.1, hashes 1 to 20 land on c and hash 21 on b; a 22nd would fall back.
+  const view = new ScriptedView([1, 1, 1000]);
+  view.down.add(2);
+  const policy = new IpHash(view);
+  assert.equal(
+    picks(4, () => policy.pick(req({ clientIp: '1.65.1.1' }))),
+    'bbbb',
   );
 });
 

@@ -15,6 +15,9 @@ import { WeightedRoundRobin } from './weighted-round-robin.js';
  *
  * The ring is built by the caller, named by address as the config's upstream list is:
  * `hotpath.compileRing(algorithm, upstreams.map((u) => ({ name: u.address, weight: u.weight })))`.
+ *
+ * TODO(perf): each attempt crosses into the ring and hashes the key again; a ring call that
+ * takes the usable set and returns the first usable upstream would cross and hash once.
  */
 export class ConsistentHash implements SelectionPolicy {
   private readonly fallback: WeightedRoundRobin;

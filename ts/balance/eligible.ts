@@ -7,9 +7,9 @@ export function isTried(tried: readonly number[], i: number): boolean {
   return false;
 }
 
-/** Whether upstream `i` is usable now and was not tried for this request. */
+/** Whether upstream `i` was not tried for this request and is usable now (the dearer check). */
 export function eligible(view: ClusterView, tried: readonly number[], i: number): boolean {
-  return view.usable(i) && !isTried(tried, i);
+  return !isTried(tried, i) && view.usable(i);
 }
 
 /** The weights of the cluster, read once: a config reload builds a new policy. */

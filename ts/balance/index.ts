@@ -30,6 +30,10 @@ export class BalanceError extends Error {
  * `cluster.upstreams`, same order). `ring` is required for consistent_hash and ignored
  * otherwise; `random` (Math.random) feeds random_two. Each worker builds its own: round-robin
  * state is per worker, in-flight counts in the view are shared.
+ *
+ * TODO(balance): every worker's rotation starts at upstream 0, so at low traffic spread over
+ * many workers the first upstreams get more than their share; starting each worker at its own
+ * offset (from its worker id) would even that out.
  */
 export function createPolicy(
   cluster: ClusterConfig,

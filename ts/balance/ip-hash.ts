@@ -1,5 +1,5 @@
 // ip_hash: one client address, one upstream, compatible with nginx's ip_hash.
-import { isTried, readWeights } from './eligible.js';
+import { eligible, readWeights } from './eligible.js';
 import { parseIp } from './ip-address.js';
 import type { ClusterView, PickRequest, SelectionPolicy } from './policy.js';
 import { WeightedRoundRobin } from './weighted-round-robin.js';
@@ -44,7 +44,7 @@ export class IpHash implements SelectionPolicy {
     for (let tries = 0; tries <= MAX_REHASH; tries++) {
       for (let k = 0; k < bytes; k++) hash = (hash * MULTIPLIER + this.address[k]) % MODULUS;
       const i = this.upstreamAt(hash % this.totalWeight);
-      if (this.view.usable(i) && !isTried(req.tried, i)) return i;
+      if (eligible(this.view, req.tried, i)) return i;
     }
     return this.fallback.pick(req);
   }

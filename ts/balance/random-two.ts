@@ -5,8 +5,9 @@ import type { ClusterView, PickRequest, SelectionPolicy } from './policy.js';
 /**
  * Power of two choices (Mitzenmacher, "The Power of Two Choices in Randomized Load
  * Balancing", 2001): draw two distinct upstreams uniformly, keep the one with fewer requests
- * in flight for its weight (the first drawn on a tie). Far less herding onto one idle upstream
- * than least_conn when many workers pick at once from slightly stale counts.
+ * in flight for its weight (the first drawn on a tie). Unlike least_conn, a burst of picks made
+ * before the in-flight counts move (many workers at once) does not all land on the one idlest
+ * upstream.
  *
  * Two numbers are drawn from `random` per pick: a pair over all upstreams. When either of the
  * pair is unusable or tried, two more are drawn for a pair among the eligible ones only, so

@@ -82,6 +82,9 @@ interface Check {
  * `start()`, and the next one `interval` after the start of the last (never two at once).
  * Each flip is logged once: warn "upstream unhealthy" with the last cause, info "upstream
  * healthy"; every probe at debug.
+ *
+ * TODO(perf): the first probes of every upstream start at the same instant, and stay in step;
+ * with many upstreams, spreading the first probe over the interval would smooth the bursts.
  */
 export class ActiveHealthChecker {
   private readonly checks: Check[] = [];
