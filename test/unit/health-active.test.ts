@@ -59,7 +59,7 @@ function flips(lines: ReturnType<typeof captureLogs>['lines']) {
     .map((l) => [l.level === LEVEL.warn ? 'warn' : 'info', l.msg, l.upstream, l.cause]);
 }
 
-it('takes an upstream out at 3 failures, back at 2 good probes, never on a blip (C19)', async () => {
+it('takes an upstream out at 3 failures, back at 2 good probes, not on a blip (C19)', async () => {
   const list = clusters([{ name: 'api', upstreams: [U1, U2], active: C19_ACTIVE }]);
   const { probe, logs, states, checker, until } = setup(list);
   const policy = createPolicy(list[0], new StatesView(states, 0, [1, 1]));
