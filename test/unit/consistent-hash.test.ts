@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { ConsistentHash } from '../../ts/balance/consistent-hash.js';
 import { ketamaRing } from '../helpers/ketama.js';
@@ -70,4 +71,35 @@ it('consistent_hash shares keys roughly by weight', () => {
   for (const key of KEYS) counts[policy.pick(req({ hashKey: key }))]++;
   const share = counts[1] / KEYS.length;
   assert.ok(share > 0.65 && share < 0.85, `b got ${share}`);
+});
+
+// Recorded from nginx by the hot-path core; compiled tests run from dist/test/unit.
+const NGINX_KETAMA = new URL('../../../test/vectors/ketama.json', import.meta.url);
+
+interface KetamaVectors {
+  sets: Array<{
+    upstreams: Array<{ name: string; weight: number }>;
+    picks: Array<{ key: string; upstream: number }>;
+    fallbacks: Array<{ key: string; attempt: number; upstream: number }>;
+  }>;
+}
+
+it("consistent_hash over ketama goes where nginx goes, and on to nginx's next upstream", (t) => {
+  if (!existsSync(NGINX_KETAMA)) return t.skip('test/vectors/ketama.json comes with the core');
+  const vectors = JSON.parse(readFileSync(NGINX_KETAMA, 'utf8')) as KetamaVectors;
+  for (const set of vectors.sets) {
+    const view = new ScriptedView(set.upstreams.map((u) => u.weight));
+    const ring = ketamaRing(set.upstreams);
+    const policy = new ConsistentHash(view, ring);
+    for (const { key, upstream } of set.picks) {
+      assert.equal(policy.pick(req({ hashKey: key })), upstream, key);
+    }
+
+    // nginx's fallback n is where it went once the upstreams of attempts 0..n-1 answered 503.
+    for (const { key, attempt, upstream } of set.fallbacks) {
+      view.down.clear();
+      for (let a = 0; a < attempt; a++) view.down.add(ring.pick(key, a));
+      assert.equal(policy.pick(req({ hashKey: key })), upstream, `${key}, attempt ${attempt}`);
+    }
+  }
 });
