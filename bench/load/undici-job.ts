@@ -1,0 +1,34 @@
+// The message between the undici generator and its threads.
+import type { RequestShape } from '../scenarios.js';
+
+export interface WorkerJob {
+  origin: string;
+  request: RequestShape;
+  /** This thread's share of the connections. */
+  connections: number;
+  /** This thread's share of an open loop's rate (requests/s), or undefined. */
+  rate?: number;
+  /** Epoch milliseconds at which warm-up starts in every thread at once. */
+  startAt: number;
+  warmupMs: number;
+  durationMs: number;
+  timeoutMs: number;
+  /** Where this thread's key sequence starts, so threads do not send the same keys together. */
+  keyOffset: number;
+}
+
+export interface WorkerResult {
+  requests: number;
+  errors: number;
+  badStatus: number;
+  bytes: number;
+  histogram: string;
+}
+
+/** Splits `total` into `parts` integers that differ by at most one. */
+export function share(total: number, parts: number): number[] {
+  return Array.from(
+    { length: parts },
+    (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0),
+  );
+}
