@@ -2,7 +2,7 @@
 // its own handle (its process group, so an nginx master takes its workers along). Nothing is
 // ever stopped by name.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -31,8 +31,9 @@ export class Managed {
     child: ChildProcess,
     readonly logFile: string,
   ) {
-    if (child.pid === undefined)
+    if (child.pid === undefined) {
       throw new BenchProcessError('BENCH_PROCESS_EXITED', `${name}: not started`);
+    }
     this.pid = child.pid;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -175,6 +176,19 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** The last non-empty line of a log, shortened: usually the reason a process gave up. */
+export function lastLine(file: string, max = 200): string {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 'no log';
+  }
+  const line = text.trimEnd().split('\n').pop()?.trim() ?? '';
+  if (line === '') return 'no output';
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+}
+
 /**
  * Polls `url` until it answers `status`, `owner` exits, or `timeoutMs` passes. Each try is
  * bounded too, so a listener that accepts and never answers cannot hang the harness.
@@ -189,10 +203,8 @@ export async function waitForHttp(
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (owner && !owner.running) {
-      throw new BenchProcessError(
-        'BENCH_PROCESS_EXITED',
-        `${owner.name} exited; see ${owner.logFile}`,
-      );
+      const why = `${owner.name} exited: ${lastLine(owner.logFile)}`;
+      throw new BenchProcessError('BENCH_PROCESS_EXITED', `${why} (log: ${owner.logFile})`);
     }
     try {
       const res = await request(url, { headersTimeout: 1000, bodyTimeout: 1000, reset: true });
