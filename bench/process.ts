@@ -161,8 +161,10 @@ export function killAll(): void {
 }
 
 /**
- * A port that was free a moment ago. Another process could take it before the contender
- * binds it; the contender then fails to start and says so, which is rare on loopback.
+ * A port that was free a moment ago. Another process could take it before the contender binds
+ * it; the contender then fails to start and says so, which is rare on loopback.
+ * TODO(bench): binding port 0 and reporting the port would close the race, but nginx and
+ * HAProxy cannot report theirs; a retry on a failed start would make it harmless.
  */
 export async function freePort(): Promise<number> {
   const server = createServer();

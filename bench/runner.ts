@@ -16,6 +16,7 @@ import type { Scenario } from './scenarios.js';
 import type { Settings } from './settings.js';
 import {
   cpuUsPerRequest,
+  generatorLateNote,
   ratio,
   roundOrder,
   summarize,
@@ -97,6 +98,8 @@ export async function runScenario(
   }
 
   finish(outcomes);
+  const late = generatorLateNote(outcomes.flatMap((o) => o.rounds));
+  if (late !== null) notes.push(late);
   return {
     name: scenario.name,
     description: scenario.description,
@@ -186,7 +189,9 @@ function progress({ name }: ContenderOutcome, r: RoundResult): string {
   const rps = Math.round(throughput(r.requests, r.durationMs)).toLocaleString('en-US');
   const cpu = r.cpuUsPerRequest === null ? '' : `, ${r.cpuUsPerRequest.toFixed(1)} µs CPU/req`;
   const errors = r.errors + r.badStatus > 0 ? `, ${r.errors + r.badStatus} errors` : '';
-  return `${name}: ${rps} req/s${cpu}${errors}`;
+  const share = r.generatorLate?.share ?? 0;
+  const late = share > 0.01 ? `, generator late for ${(share * 100).toFixed(0)}%` : '';
+  return `${name}: ${rps} req/s${cpu}${errors}${late}`;
 }
 
 /** One measured run of one contender, with its CPU and memory sampled over the window. */

@@ -100,6 +100,8 @@ export const SCENARIOS: readonly Scenario[] = [
       rate: 5000,
     },
   ),
+  // TODO(bench): a second rate-limit scenario where most requests are refused, to measure
+  // the 429 path; this one measures what checking a quota costs on the pass path.
   load(
     'rate-limit',
     'GET through a route with a per-client-IP quota that never refuses',

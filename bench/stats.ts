@@ -27,6 +27,8 @@ export interface RoundResult {
   upstreamCpuUsPerRequest: number | null;
   /** Largest resident set of the proxy's processes seen during the run. */
   rssMaxKb: number | null;
+  /** Open loop: how far the generator itself fell behind its schedule. */
+  generatorLate?: { share: number; maxMs: number };
 }
 
 /** Medians over the rounds of one contender in one scenario. */
@@ -111,6 +113,23 @@ export function summarize(rounds: readonly RoundResult[]): Summary {
     rssMaxMb: rss === null ? null : rss / 1024,
     curve,
   };
+}
+
+/**
+ * A warning when an open-loop generator fell behind its own schedule in any round (more than
+ * `maxShare` of the requests left late): its latencies then measure the machine, not the
+ * contenders. Null when every round kept time.
+ */
+export function generatorLateNote(rounds: readonly RoundResult[], maxShare = 0.01): string | null {
+  const late = rounds.map((r) => r.generatorLate).filter((g) => g !== undefined);
+  const worst = Math.max(0, ...late.map((g) => g.share));
+  if (worst <= maxShare) return null;
+  const maxMs = Math.max(...late.map((g) => g.maxMs));
+  return (
+    `the generator fell behind its schedule (up to ${(worst * 100).toFixed(0)}% of requests ` +
+    `left late, by up to ${Math.round(maxMs)} ms): the machine was too busy for these ` +
+    "open-loop latencies to be the contenders' alone"
+  );
 }
 
 /**

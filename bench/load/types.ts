@@ -35,6 +35,14 @@ export interface LoadRun {
   bytes: number;
   durationMs: number;
   curve: Curve;
+  /** Open loop: how far the generator itself fell behind its schedule. */
+  generatorLate?: GeneratorLate;
+}
+
+export interface GeneratorLate {
+  /** Share of the window's requests that left more than LATE_MS after they were due. */
+  share: number;
+  maxMs: number;
 }
 
 export interface LoadGenerator {

@@ -22,8 +22,15 @@ export interface WorkerResult {
   errors: number;
   badStatus: number;
   bytes: number;
+  /** Open loop: requests of the window that left more than LATE_MS after they were due. */
+  lateSends: number;
+  /** Open loop: the furthest behind its schedule the sender was, in ms. */
+  maxLateMs: number;
   histogram: string;
 }
+
+/** A send this late means the generator itself, not the contender, fell behind. */
+export const LATE_MS = 2;
 
 /** Splits `total` into `parts` integers that differ by at most one. */
 export function share(total: number, parts: number): number[] {

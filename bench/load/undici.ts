@@ -58,7 +58,7 @@ export const undiciGenerator: LoadGenerator = {
     );
     try {
       const results = await Promise.all(jobs.map((j) => runThread(j, limitMs)));
-      return merge(results, spec.durationMs);
+      return merge(results, spec.durationMs, spec.rate !== undefined);
     } finally {
       clearTimeout(started);
       clearTimeout(ended);
@@ -66,8 +66,9 @@ export const undiciGenerator: LoadGenerator = {
   },
 };
 
-function merge(results: readonly WorkerResult[], durationMs: number): LoadRun {
+function merge(results: readonly WorkerResult[], durationMs: number, open: boolean): LoadRun {
   const sum = (f: (r: WorkerResult) => number): number => results.reduce((n, r) => n + f(r), 0);
+  const sent = sum((r) => r.requests + r.errors);
   return {
     generator: 'undici',
     requests: sum((r) => r.requests),
@@ -76,5 +77,11 @@ function merge(results: readonly WorkerResult[], durationMs: number): LoadRun {
     bytes: sum((r) => r.bytes),
     durationMs,
     curve: curveOf(mergeHistograms(results.map((r) => r.histogram))),
+    ...(open && {
+      generatorLate: {
+        share: sent > 0 ? sum((r) => r.lateSends) / sent : 0,
+        maxMs: Math.max(...results.map((r) => r.maxLateMs)),
+      },
+    }),
   };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   cpuUsPerRequest,
+  generatorLateNote,
   median,
   medianCurve,
   medianOrNull,
@@ -118,5 +119,22 @@ describe('bench statistics', () => {
     assert.deepEqual(roundOrder(names, 1), ['jetway', 'nginx', 'direct']);
     assert.deepEqual(roundOrder(names, 4), ['jetway', 'nginx', 'direct']);
     assert.deepEqual(roundOrder([], 2), []);
+  });
+});
+
+describe('open-loop honesty', () => {
+  const late = (share: number, maxMs: number): RoundResult => ({
+    ...round(1, 1000, 100, null),
+    generatorLate: { share, maxMs },
+  });
+
+  it('warns when the generator left more than 1% of requests late in any round', () => {
+    const note = generatorLateNote([late(0.001, 3), late(0.25, 180.4)]);
+    assert.match(note ?? '', /up to 25% of requests left late, by up to 180 ms/);
+  });
+
+  it('says nothing when every round kept time or the loop was closed', () => {
+    assert.equal(generatorLateNote([late(0.005, 3)]), null);
+    assert.equal(generatorLateNote([round(1, 1000, 100, null)]), null);
   });
 });
