@@ -133,13 +133,18 @@ function watchdog(cli: CliOptions, scenarios: Scenario[]): NodeJS.Timeout {
   return timer;
 }
 
+function listScenarios(): void {
+  for (const s of SCENARIOS) {
+    say(`${s.name.padEnd(17)} ${s.inDefault ? ' ' : '*'} ${s.description}`);
+  }
+  say('(* not in the default run)');
+}
+
 async function main(argv: string[]): Promise<number> {
   const cli = parseCli(argv);
-  if (cli.help) return (say(USAGE), 0);
-  if (cli.list) {
-    for (const s of SCENARIOS)
-      say(`${s.name.padEnd(17)} ${s.inDefault ? ' ' : '*'} ${s.description}`);
-    say('(* not in the default run)');
+  if (cli.help || cli.list) {
+    if (cli.help) say(USAGE);
+    else listScenarios();
     return 0;
   }
   const scenarios = pickScenarios(cli.scenarios);
@@ -165,17 +170,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => stopAll().finally(() => process.exit(code)),
-  (err: unknown) => {
-    const known =
-      err instanceof CliError ||
-      err instanceof SetupError ||
-      (err as { code?: string })?.code === 'BENCH_UNKNOWN_SCENARIO';
-    process.stderr.write(
-      `bench: ${(err as Error).message}\n${err instanceof CliError ? `${USAGE}\n` : ''}`,
-    );
-    if (!known) process.stderr.write(`${(err as Error).stack}\n`);
-    void stopAll().finally(() => process.exit(2));
-  },
-);
+/** Ends the harness on an error: a line for a known one (with usage for a bad argument). */
+function fail(err: unknown): void {
+  const code = (err as { code?: unknown })?.code;
+  const badArgument = err instanceof CliError || String(code).startsWith('ERR_PARSE_ARGS');
+  const known = badArgument || String(code).startsWith('BENCH_');
+  process.stderr.write(`bench: ${(err as Error)?.message ?? err}\n`);
+  if (badArgument) process.stderr.write(`${USAGE}\n`);
+  if (!known) process.stderr.write(`${(err as Error)?.stack}\n`);
+  void stopAll().finally(() => process.exit(2));
+}
+
+main(process.argv.slice(2)).then((code) => stopAll().finally(() => process.exit(code)), fail);

@@ -6,10 +6,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ContenderName } from './cli.js';
 import { CONTENDER_IMPLS } from './contenders/index.js';
-import type { RunningContender } from './contenders/types.js';
+import type { ContenderInput, RunningContender } from './contenders/types.js';
 import { undiciGenerator } from './load/undici.js';
 import { wrkGenerator } from './load/wrk.js';
-import type { LoadGenerator, LoadSpec } from './load/types.js';
+import type { LoadGenerator, LoadRun, LoadSpec } from './load/types.js';
 import { CLK_TCK, TreeSampler, type TreeReading } from './proc.js';
 import { freePort, keepScratch, removeScratch, scratchDir } from './process.js';
 import type { Scenario } from './scenarios.js';
@@ -59,6 +59,10 @@ const GENERATORS: Record<Settings['generator'], LoadGenerator> = {
 
 type Say = (line: string) => void;
 
+/**
+ * Runs `scenario` against `contenders`. Throws only when its upstream cannot start; a
+ * contender that fails to start, or a run that fails, becomes a line in the outcome.
+ */
 export async function runScenario(
   scenario: Scenario,
   settings: Settings,
@@ -66,46 +70,18 @@ export async function runScenario(
   notes: string[],
   say: Say,
 ): Promise<ScenarioOutcome> {
-  const outcomes = contenders.map((name): ContenderOutcome => ({
-    name,
-    rounds: [],
-    vsDirect: null,
-    vsNginx: null,
-  }));
-  const tmp = scratchDir(scenario.name);
-  // nginx workers run as nobody under root and must reach the prefix.
-  chmodSync(tmp, 0o755);
-  const running = new Map<ContenderName, RunningContender>();
-  let upstream: Upstream | undefined;
-  let failed = false;
-  try {
-    upstream = await startScenarioUpstream(scenario, settings, tmp);
-    await startContenders(scenario, settings, upstream, tmp, outcomes, running, say);
-    await runRounds(scenario, settings, upstream, running, outcomes, say);
-  } catch (err) {
-    failed = true;
-    throw err;
-  } finally {
-    await Promise.all([...running.values()].map((r) => r.stop()));
-    await upstream?.process.stop();
-    failed ||= outcomes.some((o) => o.skipped?.startsWith('failed'));
-    if (failed) {
-      keepScratch(tmp);
-      say(`  logs and configs kept in ${tmp}`);
-    } else {
-      removeScratch(tmp);
-    }
-  }
+  const run = new ScenarioRun(scenario, settings, contenders, say);
+  await run.run();
 
-  finish(outcomes);
+  const outcomes = run.outcomes;
+  compare(outcomes);
   const late = generatorLateNote(outcomes.flatMap((o) => o.rounds));
-  if (late !== null) notes.push(late);
   return {
     name: scenario.name,
     description: scenario.description,
     settings,
     generatorLabel: generatorLabel(settings.generator),
-    notes,
+    notes: [...notes, ...run.notes, ...(late === null ? [] : [late])],
     contenders: outcomes,
   };
 }
@@ -117,129 +93,180 @@ export function generatorLabel(name: Settings['generator']): string {
   return `undici ${pkg.version}`;
 }
 
-async function startScenarioUpstream(
-  scenario: Scenario,
-  settings: Settings,
-  tmp: string,
-): Promise<Upstream> {
-  const ports = await Promise.all(Array.from({ length: scenario.upstreams }, () => freePort()));
-  if (scenario.upstreamKind === 'node') return startUploadUpstream(tmp, ports);
-  const nginx = tools().nginx;
-  if (!nginx) throw new Error('the upstream is nginx, and nginx is not installed');
-  return startUpstream(nginx.path, { prefix: tmp, ports, workers: settings.upstreamWorkers });
-}
+/** The state of one scenario while it runs: its temp dir, its processes, its results. */
+class ScenarioRun {
+  readonly outcomes: ContenderOutcome[];
+  /** What went wrong on the way, for the notes under the table. */
+  readonly notes: string[] = [];
+  private readonly tmp: string;
+  private readonly running = new Map<ContenderName, RunningContender>();
+  private upstream: Upstream | undefined;
+  private keepLogs = true;
 
-async function startContenders(
-  scenario: Scenario,
-  settings: Settings,
-  upstream: Upstream,
-  tmp: string,
-  outcomes: ContenderOutcome[],
-  running: Map<ContenderName, RunningContender>,
-  say: Say,
-): Promise<void> {
-  for (const outcome of outcomes) {
-    const impl = CONTENDER_IMPLS[outcome.name];
-    const why = impl.unavailable();
-    if (why !== null) {
-      outcome.skipped = why;
-      continue;
-    }
-    const dir = join(tmp, outcome.name);
-    mkdirSync(dir, { recursive: true });
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly settings: Settings,
+    contenders: readonly ContenderName[],
+    private readonly say: Say,
+  ) {
+    this.outcomes = contenders.map((name) => ({ name, rounds: [], vsDirect: null, vsNginx: null }));
+    this.tmp = scratchDir(scenario.name);
+    // nginx workers run as nobody under root and must reach the prefix.
+    chmodSync(this.tmp, 0o755);
+  }
+
+  async run(): Promise<void> {
     try {
-      const input = {
-        dir,
-        port: await freePort(),
-        upstreams: upstream.addresses,
-        workers: settings.workers,
-        connections: settings.connections,
-        route: scenario.route,
-        probePath: scenario.request.path,
-        ...(settings.pin && { cpus: PROXY_CPUS }),
-      };
-      running.set(outcome.name, await impl.start(input));
-    } catch (err) {
-      outcome.skipped = `failed to start: ${(err as Error).message}`;
-      say(`  skip ${outcome.name}: ${outcome.skipped}`);
+      this.upstream = await this.startUpstream();
+      const allStarted = await this.startContenders(this.upstream);
+      this.keepLogs = !allStarted;
+      await this.runRounds(this.upstream);
+    } finally {
+      await Promise.all([...this.running.values()].map((r) => r.stop()));
+      await this.upstream?.process.stop();
+      this.cleanUp();
+    }
+  }
+
+  /** Keeps the temp dir when something failed: its configs and logs say what. */
+  private cleanUp(): void {
+    if (!this.keepLogs) return removeScratch(this.tmp);
+    keepScratch(this.tmp);
+    this.say(`  logs and configs kept in ${this.tmp}`);
+  }
+
+  private async startUpstream(): Promise<Upstream> {
+    const count = this.scenario.upstreams;
+    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+    if (this.scenario.upstreamKind === 'node') return startUploadUpstream(this.tmp, ports);
+    const nginx = tools().nginx;
+    if (!nginx) throw new Error('the upstream is nginx, and nginx is not installed');
+    const input = { prefix: this.tmp, ports, workers: this.settings.upstreamWorkers };
+    return startUpstream(nginx.path, input);
+  }
+
+  /** Starts every available contender; false when one of them failed to. */
+  private async startContenders(upstream: Upstream): Promise<boolean> {
+    let all = true;
+    for (const outcome of this.outcomes) {
+      const impl = CONTENDER_IMPLS[outcome.name];
+      outcome.skipped = impl.unavailable() ?? undefined;
+      if (outcome.skipped !== undefined) continue;
+      try {
+        this.running.set(outcome.name, await impl.start(await this.input(outcome.name, upstream)));
+      } catch (err) {
+        all = false;
+        outcome.skipped = `failed to start: ${(err as Error).message}`;
+        this.say(`  skip ${outcome.name}: ${outcome.skipped}`);
+      }
+    }
+    return all;
+  }
+
+  private async input(name: ContenderName, upstream: Upstream): Promise<ContenderInput> {
+    const dir = join(this.tmp, name);
+    mkdirSync(dir, { recursive: true });
+    return {
+      dir,
+      port: await freePort(),
+      upstreams: upstream.addresses,
+      workers: this.settings.workers,
+      connections: this.settings.connections,
+      route: this.scenario.route,
+      probePath: this.scenario.request.path,
+      ...(this.settings.pin && { cpus: PROXY_CPUS }),
+    };
+  }
+
+  private async runRounds(upstream: Upstream): Promise<void> {
+    const { rounds } = this.settings;
+    const order = this.outcomes.filter((o) => this.running.has(o.name));
+    for (let round = 1; round <= rounds; round++) {
+      for (const outcome of roundOrder(order, round - 1)) {
+        const contender = this.running.get(outcome.name) as RunningContender;
+        const prefix = `${this.scenario.name} round ${round}/${rounds} ${outcome.name}`;
+        try {
+          const result = await this.measure(contender, upstream, round);
+          outcome.rounds.push(result);
+          this.say(`  ${prefix}: ${progress(result)}`);
+        } catch (err) {
+          // One failed run costs its round, not the scenario; the note and logs say why.
+          this.keepLogs = true;
+          this.notes.push(`${prefix} failed: ${(err as Error).message}`);
+          this.say(`  ${prefix} failed: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  /** One measured run of one contender, its CPU and memory sampled over the window alone. */
+  private async measure(
+    contender: RunningContender,
+    upstream: Upstream,
+    round: number,
+  ): Promise<RoundResult> {
+    const window = new WindowSampler(contender.pids, upstream.process.pid);
+    try {
+      const spec = loadSpec(this.scenario, this.settings, contender);
+      const run = await GENERATORS[this.settings.generator].run(spec, window);
+      window.measureEnd();
+      return { round, ...run, ...window.costs(run) };
+    } finally {
+      window.measureEnd();
     }
   }
 }
 
-async function runRounds(
-  scenario: Scenario,
-  settings: Settings,
-  upstream: Upstream,
-  running: Map<ContenderName, RunningContender>,
-  outcomes: ContenderOutcome[],
-  say: Say,
-): Promise<void> {
-  const order = outcomes.filter((o) => running.has(o.name));
-  for (let round = 0; round < settings.rounds; round++) {
-    for (const outcome of roundOrder(order, round)) {
-      const contender = running.get(outcome.name) as RunningContender;
-      const result = await measure(scenario, settings, upstream, contender, round + 1);
-      outcome.rounds.push(result);
-      say(`  ${scenario.name} round ${round + 1}/${settings.rounds} ${progress(outcome, result)}`);
-    }
+/**
+ * CPU and memory of the contender and of the upstream over one measured window. The
+ * generator calls measureStart and measureEnd; measureEnd may come twice (after a failure).
+ */
+class WindowSampler {
+  private readonly proxy: TreeSampler | null;
+  private readonly upstream: TreeSampler;
+  private sampling = false;
+  private proxyReading: TreeReading | null = null;
+  private upstreamReading: TreeReading | null = null;
+
+  constructor(proxyPids: number[], upstreamPid: number) {
+    this.proxy = proxyPids.length > 0 ? new TreeSampler(proxyPids) : null;
+    this.upstream = new TreeSampler([upstreamPid]);
+  }
+
+  measureStart(): void {
+    this.proxy?.start();
+    this.upstream.start();
+    this.sampling = true;
+  }
+
+  measureEnd(): void {
+    if (!this.sampling) return;
+    this.sampling = false;
+    this.proxyReading = this.proxy?.stop() ?? null;
+    this.upstreamReading = this.upstream.stop();
+  }
+
+  /** CPU per request of both sides and the proxy's largest RSS; null where not measured. */
+  costs(
+    run: LoadRun,
+  ): Pick<RoundResult, 'cpuUsPerRequest' | 'upstreamCpuUsPerRequest' | 'rssMaxKb'> {
+    const perRequest = (r: TreeReading | null): number | null =>
+      r === null ? null : cpuUsPerRequest(r.ticks, CLK_TCK, run.requests);
+    return {
+      cpuUsPerRequest: perRequest(this.proxyReading),
+      upstreamCpuUsPerRequest: perRequest(this.upstreamReading),
+      rssMaxKb: this.proxyReading?.rssKb ?? null,
+    };
   }
 }
 
-function progress({ name }: ContenderOutcome, r: RoundResult): string {
+function progress(r: RoundResult): string {
   const rps = Math.round(throughput(r.requests, r.durationMs)).toLocaleString('en-US');
   const cpu = r.cpuUsPerRequest === null ? '' : `, ${r.cpuUsPerRequest.toFixed(1)} µs CPU/req`;
   const errors = r.errors + r.badStatus > 0 ? `, ${r.errors + r.badStatus} errors` : '';
   const share = r.generatorLate?.share ?? 0;
   const late = share > 0.01 ? `, generator late for ${(share * 100).toFixed(0)}%` : '';
-  return `${name}: ${rps} req/s${cpu}${errors}${late}`;
-}
-
-/** One measured run of one contender, with its CPU and memory sampled over the window. */
-async function measure(
-  scenario: Scenario,
-  settings: Settings,
-  upstream: Upstream,
-  contender: RunningContender,
-  round: number,
-): Promise<RoundResult> {
-  const proxy = contender.pids.length > 0 ? new TreeSampler(contender.pids) : null;
-  const upstreamSampler = new TreeSampler([upstream.process.pid]);
-  let proxyReading: TreeReading | null = null;
-  let upstreamReading: TreeReading | null = null;
-  let sampling = false;
-  const stopSampling = (): void => {
-    if (!sampling) return;
-    sampling = false;
-    proxyReading = proxy?.stop() ?? null;
-    upstreamReading = upstreamSampler.stop();
-  };
-  const hooks = {
-    measureStart: () => {
-      proxy?.start();
-      upstreamSampler.start();
-      sampling = true;
-    },
-    measureEnd: stopSampling,
-  };
-
-  try {
-    const run = await GENERATORS[settings.generator].run(
-      loadSpec(scenario, settings, contender),
-      hooks,
-    );
-    stopSampling();
-    const perRequest = (r: TreeReading | null): number | null =>
-      r === null ? null : cpuUsPerRequest(r.ticks, CLK_TCK, run.requests);
-    return {
-      round,
-      ...run,
-      cpuUsPerRequest: perRequest(proxyReading),
-      upstreamCpuUsPerRequest: perRequest(upstreamReading),
-      rssMaxKb: (proxyReading as TreeReading | null)?.rssKb ?? null,
-    };
-  } finally {
-    stopSampling();
-  }
+  return `${rps} req/s${cpu}${errors}${late}`;
 }
 
 function loadSpec(scenario: Scenario, settings: Settings, contender: RunningContender): LoadSpec {
@@ -257,7 +284,7 @@ function loadSpec(scenario: Scenario, settings: Settings, contender: RunningCont
 }
 
 /** Medians over rounds, then each contender's throughput against direct and nginx. */
-function finish(outcomes: ContenderOutcome[]): void {
+function compare(outcomes: ContenderOutcome[]): void {
   for (const o of outcomes) if (o.rounds.length > 0) o.summary = summarize(o.rounds);
   const rpsOf = (name: ContenderName): number | null =>
     outcomes.find((o) => o.name === name)?.summary?.rps ?? null;

@@ -89,10 +89,12 @@ async function closedLoop(): Promise<void> {
 /**
  * Requests leave when due; the timer wakes up to 1 ms late, so those due within the next
  * millisecond leave together. An exchange is timed from when it was due, or from when it left
- * if that was earlier: lateness of the contender counts, early sending does not flatter it.
+ * if that was earlier: a contender that falls behind pays for every request it delayed, and
+ * one sent a little early is not flattered. Past `cap` requests in flight, new ones are errors.
+ * TODO(bench): the generator's own lateness (the timer's, up to ~1 ms; a busy machine's, more,
+ * which late() reports) is charged to the contender too; a native open-loop generator
+ * (wrk2-like) would shrink it.
  */
-// TODO(bench): the timer's lateness (up to ~1 ms in Node) is charged to the contender; a
-// native open-loop generator (wrk2-like) would take it out of every open-loop figure.
 async function openLoop(rate: number): Promise<void> {
   const interval = 1000 / rate;
   const cap = job.connections * 16;

@@ -18,16 +18,21 @@ export const COLUMNS = [
   'RSS MB',
 ] as const;
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** The line under a scenario's title that says how its numbers were produced. */
 export function describeRun(s: Settings, generatorLabel: string): string {
   const loop = s.rate === undefined ? 'closed loop' : `open loop at ${int(s.rate)} req/s`;
   const pin = s.pin ? 'proxy pinned to CPU 0, generator to CPU 1' : 'not pinned';
-  const workers = `${s.workers} proxy worker${s.workers === 1 ? '' : 's'}`;
-  return (
-    `${generatorLabel}, ${loop}, ${s.connections} connections, ${s.threads} generator threads, ` +
-    `${workers}, ${s.rounds} round${s.rounds === 1 ? '' : 's'} × ${duration(s.durationMs)} ` +
-    `(medians), ${pin}`
-  );
+  const counts = [
+    plural(s.connections, 'connection'),
+    plural(s.threads, 'generator thread'),
+    plural(s.workers, 'proxy worker'),
+  ];
+  const rounds = `${plural(s.rounds, 'round')} × ${duration(s.durationMs)} (medians)`;
+  return `${generatorLabel}, ${loop}, ${counts.join(', ')}, ${rounds}, ${pin}`;
 }
 
 /** The rows of a scenario as text cells; a skipped contender gets one cell with the reason. */
