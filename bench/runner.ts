@@ -263,7 +263,10 @@ class WindowSampler {
 function progress(r: RoundResult): string {
   const rps = Math.round(throughput(r.requests, r.durationMs)).toLocaleString('en-US');
   const cpu = r.cpuUsPerRequest === null ? '' : `, ${r.cpuUsPerRequest.toFixed(1)} µs CPU/req`;
-  const errors = r.errors + r.badStatus > 0 ? `, ${r.errors + r.badStatus} errors` : '';
+  const kinds = Object.entries({ ...r.errorKinds, 'status >= 400': r.badStatus })
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind}`);
+  const errors = kinds.length > 0 ? `, errors: ${kinds.join(', ')}` : '';
   const share = r.generatorLate?.share ?? 0;
   const late = share > 0.01 ? `, generator late for ${(share * 100).toFixed(0)}%` : '';
   return `${rps} req/s${cpu}${errors}${late}`;

@@ -17,6 +17,8 @@ export interface RoundResult {
   durationMs: number;
   /** Socket errors, timeouts and requests an open loop could not send. */
   errors: number;
+  /** The same errors by kind. */
+  errorKinds: Record<string, number>;
   /** Responses with a status of 400 or more. */
   badStatus: number;
   bytes: number;
@@ -42,6 +44,8 @@ export interface Summary {
   max: number;
   /** Errors and bad statuses summed over all rounds (not a median: any is worth seeing). */
   errors: number;
+  /** The errors by kind, summed over all rounds. */
+  errorKinds: Record<string, number>;
   cpuUsPerRequest: number | null;
   upstreamCpuUsPerRequest: number | null;
   rssMaxMb: number | null;
@@ -95,6 +99,13 @@ export function medianCurve(curves: readonly Curve[]): Curve {
   return curves[0].map(([p], i) => [p, median(curves.map((c) => c[i]?.[1] ?? NaN))]);
 }
 
+/** Adds counts by kind: {a: 1} and {a: 2, b: 1} make {a: 3, b: 1}. */
+export function addCounts(counts: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const c of counts) for (const [k, n] of Object.entries(c)) total[k] = (total[k] ?? 0) + n;
+  return total;
+}
+
 /** Medians over rounds; throughput and latencies each take their own median. */
 export function summarize(rounds: readonly RoundResult[]): Summary {
   const curve = medianCurve(rounds.map((r) => r.curve));
@@ -108,6 +119,7 @@ export function summarize(rounds: readonly RoundResult[]): Summary {
     p999: median(rounds.map((r) => valueAt(r.curve, 99.9))),
     max: median(rounds.map((r) => valueAt(r.curve, 100))),
     errors: rounds.reduce((n, r) => n + r.errors + r.badStatus, 0),
+    errorKinds: addCounts(rounds.map((r) => r.errorKinds)),
     cpuUsPerRequest: medianOrNull(rounds.map((r) => r.cpuUsPerRequest)),
     upstreamCpuUsPerRequest: medianOrNull(rounds.map((r) => r.upstreamCpuUsPerRequest)),
     rssMaxMb: rss === null ? null : rss / 1024,

@@ -31,6 +31,8 @@ export interface LoadRun {
   generator: GeneratorName;
   requests: number;
   errors: number;
+  /** Errors by kind (wrk: connect, read, write, timeout; undici: error codes, dropped). */
+  errorKinds: Record<string, number>;
   badStatus: number;
   bytes: number;
   durationMs: number;

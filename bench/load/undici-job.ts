@@ -20,6 +20,8 @@ export interface WorkerJob {
 export interface WorkerResult {
   requests: number;
   errors: number;
+  /** Errors by kind: undici's error code, or "dropped" for an open-loop request not sent. */
+  errorKinds: Record<string, number>;
   badStatus: number;
   bytes: number;
   /** Open loop: requests of the window that left more than LATE_MS after they were due. */

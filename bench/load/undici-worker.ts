@@ -12,7 +12,7 @@ import { LATE_MS, type WorkerJob, type WorkerResult } from './undici-job.js';
 const job = workerData as WorkerJob;
 const histogram = newHistogram();
 const result: Omit<WorkerResult, 'histogram'> = {
-  ...{ requests: 0, errors: 0, badStatus: 0, bytes: 0 },
+  ...{ requests: 0, errors: 0, errorKinds: {}, badStatus: 0, bytes: 0 },
   ...{ lateSends: 0, maxLateMs: 0 },
 };
 
@@ -60,12 +60,12 @@ function drain(body: NodeJS.ReadableStream): Promise<number> {
  * Records an exchange timed from `from` that ended now. A closed loop counts exchanges that
  * started and ended inside the window; an open loop counts those that were due inside it.
  */
-function count(from: number, due: number | null, status: number | null): void {
+function count(from: number, due: number | null, status: number | Error): void {
   const end = performance.now();
   const inWindow = due !== null ? due >= measureFrom : from >= measureFrom && end <= measureTo;
   if (!inWindow) return;
-  if (status === null) {
-    result.errors++;
+  if (typeof status !== 'number') {
+    failed((status as { code?: string }).code ?? status.name);
     return;
   }
   result.requests++;
@@ -78,8 +78,8 @@ async function closedLoop(): Promise<void> {
     const from = performance.now();
     try {
       count(from, null, await exchange());
-    } catch {
-      count(from, null, null);
+    } catch (err) {
+      count(from, null, err as Error);
       // A refused or reset connection fails at once; do not spin on it.
       await sleep(1);
     }
@@ -106,19 +106,24 @@ async function openLoop(rate: number): Promise<void> {
     if (wait >= 1) await sleep(Math.floor(wait));
     if (pending.size >= cap) {
       // The contender is this far behind; a request that cannot be sent is an error.
-      if (due >= measureFrom) result.errors++;
+      if (due >= measureFrom) failed('dropped');
       continue;
     }
     const from = Math.max(due, performance.now());
     if (due >= measureFrom) late(from - due);
     const p: Promise<void> = exchange().then(
       (status) => count(from, due, status),
-      () => count(from, due, null),
+      (err: Error) => count(from, due, err),
     );
     pending.add(p);
     void p.finally(() => pending.delete(p));
   }
   await Promise.race([Promise.all(pending), sleep(job.timeoutMs)]);
+}
+
+function failed(kind: string): void {
+  result.errors++;
+  result.errorKinds[kind] = (result.errorKinds[kind] ?? 0) + 1;
 }
 
 /** Notes how far behind its own schedule the sender was: a busy machine shows here first. */

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { curveOf, mergeHistograms } from './histogram.js';
 import { share, type WorkerJob, type WorkerResult } from './undici-job.js';
+import { addCounts } from '../stats.js';
 import { GeneratorError, type LoadGenerator, type LoadRun } from './types.js';
 
 /** Time the threads get to start before the shared warm-up begins. */
@@ -73,6 +74,7 @@ function merge(results: readonly WorkerResult[], durationMs: number, open: boole
     generator: 'undici',
     requests: sum((r) => r.requests),
     errors: sum((r) => r.errors),
+    errorKinds: addCounts(results.map((r) => r.errorKinds)),
     badStatus: sum((r) => r.badStatus),
     bytes: sum((r) => r.bytes),
     durationMs,

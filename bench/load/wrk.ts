@@ -69,11 +69,16 @@ export function parseWrkOutput(stdout: string): LoadRun {
     requests: r.requests,
     // wrk counts a status of 400 or more under errors.status; the rest are socket errors.
     errors: r.connect + r.read + r.write + r.timeout,
+    errorKinds: nonZero({ connect: r.connect, read: r.read, write: r.write, timeout: r.timeout }),
     badStatus: r.status,
     bytes: r.bytes,
     durationMs: r.duration_us / 1000,
     curve,
   };
+}
+
+function nonZero(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
 }
 
 /**

@@ -83,6 +83,7 @@ describe('wrk generator', () => {
     assert.equal(run.requests, 1000);
     assert.equal(run.durationMs, 2000);
     assert.equal(run.errors, 6);
+    assert.deepEqual(run.errorKinds, { connect: 1, read: 2, timeout: 3 });
     assert.equal(run.badStatus, 7);
     assert.deepEqual(run.curve[0], [0, 40]);
     assert.deepEqual(run.curve.at(-1), [100, 9000]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  addCounts,
   cpuUsPerRequest,
   generatorLateNote,
   median,
@@ -29,6 +30,7 @@ function round(n: number, requests: number, p50: number, cpu: number | null): Ro
     requests,
     durationMs: 1000,
     errors: n === 2 ? 3 : 0,
+    errorKinds: n === 2 ? { ECONNRESET: 3 } : {},
     badStatus: n === 3 ? 1 : 0,
     bytes: 0,
     curve,
@@ -109,8 +111,13 @@ describe('bench statistics', () => {
     assert.equal(s.p999, 1600);
     assert.equal(s.max, 2000);
     assert.equal(s.errors, 4);
+    assert.deepEqual(s.errorKinds, { ECONNRESET: 3 });
     assert.equal(s.cpuUsPerRequest, 20);
     assert.equal(s.rssMaxMb, 4);
+  });
+
+  it('addCounts adds counts kind by kind', () => {
+    assert.deepEqual(addCounts([{ a: 1 }, { a: 2, b: 1 }, {}]), { a: 3, b: 1 });
   });
 
   it('roundOrder rotates by one each round so no contender is always first', () => {
