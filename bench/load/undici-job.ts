@@ -34,6 +34,16 @@ export interface WorkerResult {
 /** A send this late means the generator itself, not the contender, fell behind. */
 export const LATE_MS = 2;
 
+/**
+ * Where an open-loop request's latency is timed from, given when it was due and when it left:
+ * a late one from when it was due, so the delay counts against the contender (no coordinated
+ * omission); an early one from when it left, so it is not flattered. `lateMs` is how late it
+ * left (0 when early).
+ */
+export function openLoopStart(due: number, left: number): { from: number; lateMs: number } {
+  return { from: Math.min(due, left), lateMs: Math.max(0, left - due) };
+}
+
 /** Splits `total` into `parts` integers that differ by at most one. */
 export function share(total: number, parts: number): number[] {
   return Array.from(

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { encodeHistogram, newHistogram } from './histogram.js';
-import { LATE_MS, type WorkerJob, type WorkerResult } from './undici-job.js';
+import { LATE_MS, openLoopStart, type WorkerJob, type WorkerResult } from './undici-job.js';
 
 const job = workerData as WorkerJob;
 const histogram = newHistogram();
@@ -109,8 +109,8 @@ async function openLoop(rate: number): Promise<void> {
       if (due >= measureFrom) failed('dropped');
       continue;
     }
-    const from = Math.max(due, performance.now());
-    if (due >= measureFrom) late(from - due);
+    const { from, lateMs } = openLoopStart(due, performance.now());
+    if (due >= measureFrom) late(lateMs);
     const p: Promise<void> = exchange().then(
       (status) => count(from, due, status),
       (err: Error) => count(from, due, err),

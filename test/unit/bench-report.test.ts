@@ -6,7 +6,7 @@ import {
   mergeHistograms,
   newHistogram,
 } from '../../bench/load/histogram.js';
-import { share } from '../../bench/load/undici-job.js';
+import { openLoopStart, share } from '../../bench/load/undici-job.js';
 import { parseWrkOutput, wrkScript, wrkSeconds } from '../../bench/load/wrk.js';
 import {
   chart,
@@ -126,6 +126,11 @@ describe('undici generator maths', () => {
     assert.equal(at(50), 100);
     assert.ok(Math.abs((at(99) as number) - 10_000) <= 10);
     assert.ok(Math.abs((at(100) as number) - 10_000) <= 10);
+  });
+
+  it('times a late open-loop request from when it was due and an early one from leaving', () => {
+    assert.deepEqual(openLoopStart(100, 130), { from: 100, lateMs: 30 });
+    assert.deepEqual(openLoopStart(100, 99.4), { from: 99.4, lateMs: 0 });
   });
 
   it('shares connections and rate among threads with at most one apart', () => {
