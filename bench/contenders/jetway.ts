@@ -7,7 +7,8 @@ import { freePort, start, waitForHttp } from '../process.js';
 import type { Contender, ContenderInput } from './types.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'jetway.js');
-const DIST = join(REPO_ROOT, 'dist', 'ts');
+// What bin/jetway.js loads; absent until `npm run build`.
+const DIST_MAIN = join(REPO_ROOT, 'dist', 'ts', 'cli', 'main.js');
 
 /** The Jetway config (YAML) for `input`, with its admin listener on `adminPort`. */
 export function jetwayConfig(input: ContenderInput, adminPort: number): string {
@@ -47,7 +48,7 @@ export const jetway: Contender = {
   name: 'jetway',
   unavailable: () => {
     if (!existsSync(BIN)) return 'bin/jetway.js is not in this tree yet';
-    if (!existsSync(DIST)) return 'dist/ts is missing; run npm run build';
+    if (!existsSync(DIST_MAIN)) return 'dist/ts/cli/main.js is missing; run npm run build';
     return null;
   },
   start: async (input) => {
