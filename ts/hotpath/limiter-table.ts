@@ -20,6 +20,8 @@
 //   check the key again after reading the TAT, so they never step another key's bucket.
 // - Empty slots are never emptied again, so a lookup never stops early at a hole.
 //
+// TODO(perf): placing a new key takes one lock for the whole table; a lock per window would
+// let workers place different keys at once.
 // TODO(security): the 64-bit key hash is two seeded multiplicative hashes, not a keyed PRF;
 // a client who could learn the seed could aim for another key's bucket. SipHash would fix it.
 

@@ -208,7 +208,12 @@ export class WasmGlue {
     throw wasmError(result, this.out());
   }
 
-  /** What to throw for `err`: a trap becomes a HotPathError with the panic message. */
+  /**
+   * What to throw for `err`: a trap becomes a HotPathError with the panic message.
+   * TODO(robustness): the instance goes on after a trap, though a panic in the middle of an
+   * update may have left its state half-changed; a fresh instance would need every router,
+   * ring and CIDR set compiled again from their specs.
+   */
   failure(err: unknown): unknown {
     if (err instanceof HotPathError) return err;
     if (err instanceof WebAssembly.RuntimeError) {

@@ -3,6 +3,10 @@
 //! napi-rs's `String` argument asks Node twice (once for the length, once for the bytes)
 //! and allocates; on a 30-byte path that is most of the cost of a call. `InStr` asks once,
 //! into a buffer on the stack, and only falls back to the heap when the text does not fit.
+//!
+//! TODO(perf): V8 keeps most request text as one-byte strings, which Node could copy as
+//! Latin-1 without transcoding; that needs a way to tell a one-byte string from the rest
+//! without a second call, which N-API does not offer.
 
 use napi::bindgen_prelude::{FromNapiValue, TypeName, ValidateNapiValue, ValueType};
 use napi::{sys, Error, Result, Status};
