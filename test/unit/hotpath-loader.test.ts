@@ -1,5 +1,6 @@
-// The loader: native first, WASM as the fallback with the reason returned, and a forced
-// backend (JETWAY_HOTPATH) that fails loudly. Cases where the addon must not load run in a
+// The loader: by default each function where it measured fastest (TypeScript for parsing
+// and matching, native limiters with WASM as the fallback and the reason returned), and a
+// forced backend (JETWAY_HOTPATH) that fails loudly. Cases where the addon must not load run in a
 // child process, since a thread keeps the addon it loaded once.
 
 import assert from 'node:assert/strict';
@@ -7,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 import { BAD_BACKEND, UNAVAILABLE } from '../../ts/hotpath/codes.js';
-import { loadHotPath } from '../../ts/hotpath/load.js';
+import { loadChosenHotPath, loadHotPath } from '../../ts/hotpath/load.js';
 import { createHotPathShared } from '../../ts/hotpath/shared.js';
 import { HotPathError } from '../../ts/hotpath/types.js';
 
@@ -18,8 +19,8 @@ function loadWithoutAddon(forced: string): Record<string, string | undefined> {
   const script = `
     const { createHotPathShared, loadHotPath } = await import(${JSON.stringify(loader)});
     try {
-      const { hotpath, fallback } = loadHotPath(createHotPathShared());
-      console.log(JSON.stringify({ backend: hotpath.backend, fallback }));
+      const { hotpath, choice, fallback } = loadHotPath(createHotPathShared());
+      console.log(JSON.stringify({ backend: hotpath.backend, limits: choice.limits, fallback }));
     } catch (err) {
       console.log(JSON.stringify({ code: err.code, message: err.message }));
     }`;
@@ -38,15 +39,17 @@ function loadWithoutAddon(forced: string): Record<string, string | undefined> {
 }
 
 describe('hot-path loader', () => {
-  it('loads the native backend with no fallback when the addon is built', () => {
+  it('defaults to TypeScript matching with native limiters when the addon is built', () => {
     const loaded = loadHotPath(createHotPathShared(), {});
-    assert.equal(loaded.hotpath.backend, 'native');
+    assert.equal(loaded.hotpath.backend, 'auto');
+    assert.deepEqual(loaded.choice, { backend: 'auto', limits: 'native' });
     assert.equal(loaded.fallback, undefined);
   });
 
-  it('falls back to WASM and returns why the native backend did not load', () => {
+  it('keeps limiters in WASM and returns why the native backend did not load', () => {
     const report = loadWithoutAddon('');
-    assert.equal(report.backend, 'wasm');
+    assert.equal(report.backend, 'auto');
+    assert.equal(report.limits, 'wasm');
     assert.match(report.fallback ?? '', /native hot path unavailable/);
     assert.match(report.fallback ?? '', /\/nonexistent\/jetway-test\.node/);
   });
@@ -60,7 +63,24 @@ describe('hot-path loader', () => {
   it('loads WASM when forced, even where native would load', () => {
     const loaded = loadHotPath(createHotPathShared(), { JETWAY_HOTPATH: 'wasm' });
     assert.equal(loaded.hotpath.backend, 'wasm');
+    assert.deepEqual(loaded.choice, { backend: 'wasm', limits: 'wasm' });
     assert.equal(loaded.fallback, undefined);
+  });
+
+  it('loads exactly the choice another thread resolved', () => {
+    const shared = createHotPathShared();
+    const auto = loadChosenHotPath({ backend: 'auto', limits: 'wasm' }, shared);
+    assert.equal(auto.backend, 'auto');
+    assert.equal(loadChosenHotPath({ backend: 'ts', limits: 'ts' }, shared).backend, 'ts');
+  });
+
+  it('shares one limiter between the auto default and its limiter backend', () => {
+    const shared = createHotPathShared();
+    const spec = { rate: 1, periodMs: 60_000, burst: 1 };
+    const auto = loadChosenHotPath({ backend: 'auto', limits: 'wasm' }, shared);
+    const wasm = loadChosenHotPath({ backend: 'wasm', limits: 'wasm' }, shared);
+    assert.equal(auto.limiter('shared-check', spec).check('k', 1_000_000).allowed, true);
+    assert.equal(wasm.limiter('shared-check', spec).check('k', 1_000_001).allowed, false);
   });
 
   it('throws JETWAY_HOTPATH_BAD_BACKEND for a backend name it does not know', () => {
