@@ -45,3 +45,13 @@ export function sampler(fn: () => number, everyMs: number) {
     },
   };
 }
+
+type Stoppable = { stop(): Promise<unknown> } | { close(): Promise<unknown> };
+
+/** Stops daemons, upstreams and clients in order, skipping any that never started. */
+export async function stopAll(...items: Array<Stoppable | undefined>): Promise<void> {
+  for (const item of items) {
+    if (!item) continue;
+    await ('stop' in item ? item.stop() : item.close()).catch(() => undefined);
+  }
+}
