@@ -39,7 +39,11 @@ export function parseConfig(text: string, file = '<config>'): Config {
   }
   const raw: unknown = doc.toJS();
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) throw new ConfigError(file, result.error.issues.map((i) => describe(i, raw)));
+  if (!result.success)
+    throw new ConfigError(
+      file,
+      result.error.issues.map((i) => describe(i, raw)),
+    );
   return result.data;
 }
 

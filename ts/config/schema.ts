@@ -3,21 +3,29 @@
 import { z } from 'zod';
 
 /** A duration: a number of milliseconds, or a string such as `250ms`, `2s`, `1m`, `1h`. */
-export const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: 'not a duration (accepted: 250ms, 2s, 1m, 1h, or ms)' });
-    return z.NEVER;
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-});
+export const duration = z
+  .union([z.number().int().nonnegative(), z.string()])
+  .transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'not a duration (accepted: 250ms, 2s, 1m, 1h, or ms)',
+      });
+      return z.NEVER;
+    }
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    return Math.round(Number(m[1]) * unit);
+  });
 
 const port = z.number().int().min(0).max(65535);
 const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'not host:port (accepted: 127.0.0.1:3000)');
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+    'not host:port (accepted: 127.0.0.1:3000)',
+  );
 
 export const POLICIES = [
   'round_robin',
@@ -28,7 +36,16 @@ export const POLICIES = [
   'random_two',
 ] as const;
 
-export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'] as const;
+export const METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'TRACE',
+] as const;
 
 /** Where a hash or a rate-limit key comes from. */
 export const keySource = z.union([
@@ -129,7 +146,10 @@ const rateLimit = z.strictObject({
 const routeMatch = z
   .strictObject({
     /** Host, exact (`api.example.test`) or wildcard (`*.example.test`); any host when absent. */
-    host: z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'not a host (accepted: a.b or *.b)').optional(),
+    host: z
+      .string()
+      .regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'not a host (accepted: a.b or *.b)')
+      .optional(),
     /** Exact path. */
     path: z.string().startsWith('/').optional(),
     /** Path prefix, matched at segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`). */
@@ -203,7 +223,9 @@ export const configSchema = z
     log: z
       .strictObject({
         /** pino level (info). */
-        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+          .default('info'),
         /** One line per request (true). */
         access: z.boolean().default(true),
       })
@@ -215,7 +237,11 @@ export const configSchema = z
     const names = cfg.clusters.map((c) => c.name);
     cfg.clusters.forEach((c, i) => {
       if (names.indexOf(c.name) !== i) {
-        ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster "${c.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'name'],
+          message: `duplicate cluster "${c.name}"`,
+        });
       }
     });
     cfg.routes.forEach((r, i) => {

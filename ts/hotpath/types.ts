@@ -60,7 +60,12 @@ export interface Router {
    * Normalises `rawPath` (no query string) and finds the route for it.
    * `headerValues[i]` is the request's value for `headerNames[i]`, or '' when absent.
    */
-  route(method: string, host: string, rawPath: string, headerValues: readonly string[]): RouteResult;
+  route(
+    method: string,
+    host: string,
+    rawPath: string,
+    headerValues: readonly string[],
+  ): RouteResult;
 }
 
 export type RingAlgorithm = 'ketama' | 'maglev';

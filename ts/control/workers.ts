@@ -1,0 +1,92 @@
+// Supervises the data-plane worker threads: starts them, pushes config
+// snapshots, drains them on shutdown.
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/schema.js';
+import type { UpstreamStates } from '../health/state.js';
+import type { HotPathShared } from '../hotpath/load.js';
+import type { Logger } from '../log/logger.js';
+import type { FromWorker, ToWorker, WorkerInit } from '../data/worker.js';
+
+export interface WorkerInfo {
+  id: number;
+  hotpath: string;
+  fallback?: string;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  readonly info: WorkerInfo[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  /** Starts `count` workers; resolves once every one listens, rejects on the first failure. */
+  async start(
+    count: number,
+    config: Config,
+    states: UpstreamStates,
+    hotpath: HotPathShared,
+  ): Promise<void> {
+    const ready = Array.from({ length: count }, (_, id) => this.spawn(id, config, states, hotpath));
+    await Promise.all(ready);
+  }
+
+  private spawn(
+    id: number,
+    config: Config,
+    states: UpstreamStates,
+    hotpath: HotPathShared,
+  ): Promise<void> {
+    const init: WorkerInit = { id, config, states: states.buffers, hotpath, generation: 0 };
+    const worker = new Worker(new URL('../data/worker.js', import.meta.url), { workerData: init });
+    this.workers.push(worker);
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') {
+          this.info[id] = { id, hotpath: msg.hotpath, fallback: msg.fallback };
+          if (msg.fallback)
+            this.log.warn({ worker: id, reason: msg.fallback }, 'hot path fell back');
+          resolve();
+        } else if (msg.type === 'failed') {
+          reject(new Error(`worker ${id}: ${msg.error}`));
+        }
+      });
+      worker.once('exit', (code) =>
+        reject(new Error(`worker ${id} exited (${code}) before listening`)),
+      );
+    });
+  }
+
+  /** Pushes a new snapshot; every worker swaps it in between requests. */
+  apply(config: Config, states: UpstreamStates, generation: number): void {
+    const msg: ToWorker = { type: 'config', config, states: states.buffers, generation };
+    for (const w of this.workers) w.postMessage(msg);
+  }
+
+  /**
+   * Stops accepting on every worker, lets in-flight requests finish for up to
+   * `timeoutMs`, then closes every connection; resolves when all workers exited.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const exits = this.workers.map(
+      (w, id) =>
+        new Promise<void>((resolve) => {
+          w.on('message', (msg: FromWorker) => {
+            if (msg.type === 'drained' && msg.cut > 0) {
+              this.log.warn({ worker: id, requests: msg.cut }, 'requests cut at shutdown deadline');
+            }
+          });
+          w.once('exit', () => resolve());
+        }),
+    );
+    const msg: ToWorker = { type: 'drain', timeoutMs };
+    for (const w of this.workers) w.postMessage(msg);
+    // A worker that cannot close within the deadline plus a margin is stopped by force.
+    const force = setTimeout(
+      () => this.workers.forEach((w) => void w.terminate()),
+      timeoutMs + 5000,
+    );
+    await Promise.all(exits);
+    clearTimeout(force);
+  }
+}

@@ -1,0 +1,82 @@
+// The request body on its way upstream. uWS pushes chunks (valid only during
+// its callback, so each is copied); undici pulls them through an async
+// iterator. When more than HIGH_WATER bytes wait, the downstream socket is
+// paused, so a fast client cannot grow memory behind a slow upstream.
+import type { HttpResponse } from 'uWebSockets.js';
+
+const HIGH_WATER = 256 * 1024;
+
+export class BodySource {
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
+  private failed: Error | null = null;
+  private paused = false;
+  private wake: (() => void) | null = null;
+  /** Bytes handed to undici so far; 0 means a failed attempt can be retried. */
+  pulled = 0;
+  /** Bytes received from the client so far. */
+  received = 0;
+  /** Called on every chunk, to re-arm the client body timer. */
+  onProgress: (() => void) | null = null;
+
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly limit: number,
+    private readonly onTooLarge: () => void,
+  ) {
+    res.onData((chunk, isLast) => this.push(chunk, isLast));
+  }
+
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  private push(chunk: ArrayBuffer, isLast: boolean): void {
+    if (chunk.byteLength > 0) {
+      this.received += chunk.byteLength;
+      if (this.limit > 0 && this.received > this.limit) return this.onTooLarge();
+      this.queue.push(Buffer.from(new Uint8Array(chunk)));
+      this.queued += chunk.byteLength;
+    }
+    if (isLast) this.ended = true;
+    this.onProgress?.();
+    if (!this.ended && this.queued > HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.res.pause();
+    }
+    this.notify();
+  }
+
+  /** Ends every waiting and future read with `err` (client gone, timeout). */
+  fail(err: Error): void {
+    this.failed = err;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** One pass over the body for one upstream attempt. */
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.failed !== null) throw this.failed;
+      const chunk = this.queue.shift();
+      if (chunk !== undefined) {
+        this.queued -= chunk.length;
+        this.pulled += chunk.length;
+        if (this.paused && this.queued <= HIGH_WATER / 2) {
+          this.paused = false;
+          this.res.resume();
+        }
+        yield chunk;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}

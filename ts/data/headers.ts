@@ -1,0 +1,172 @@
+// Header rules of the proxy path: what is dropped in each direction and what
+// Jetway adds. Hop-by-hop headers (RFC 9110 section 7.6.1), including every name
+// listed in Connection, are removed before Jetway adds its own, so a client can
+// never use Connection to strip a header the proxy set.
+
+/** Hop-by-hop headers, always removed in both directions. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Headers Jetway sets itself toward the upstream; client values never pass as they are. */
+const FORWARDING = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'forwarded',
+  'x-real-ip',
+]);
+
+/**
+ * Request headers as uWS hands them over (names lower-case), with the facts
+ * the proxy needs gathered in the same pass.
+ */
+export class RequestHeaders {
+  /** Flat [name, value, name, value, ...] in arrival order. */
+  readonly raw: string[] = [];
+  host = '';
+  connection = '';
+  contentLength = '';
+  /** Set when Content-Length appears twice with different values. */
+  conflictingLength = false;
+  transferEncoding = '';
+  xForwardedFor = '';
+  forwarded = '';
+  xForwardedProto = '';
+
+  add(name: string, value: string): void {
+    this.raw.push(name, value);
+    switch (name) {
+      case 'host':
+        this.host = value;
+        break;
+      case 'connection':
+        this.connection = this.connection ? `${this.connection},${value}` : value;
+        break;
+      case 'content-length':
+        if (this.contentLength !== '' && this.contentLength !== value)
+          this.conflictingLength = true;
+        this.contentLength = value;
+        break;
+      case 'transfer-encoding':
+        this.transferEncoding = this.transferEncoding ? `${this.transferEncoding},${value}` : value;
+        break;
+      case 'x-forwarded-for':
+        this.xForwardedFor = this.xForwardedFor ? `${this.xForwardedFor},${value}` : value;
+        break;
+      case 'forwarded':
+        this.forwarded = this.forwarded ? `${this.forwarded},${value}` : value;
+        break;
+      case 'x-forwarded-proto':
+        this.xForwardedProto = value;
+        break;
+    }
+  }
+
+  get count(): number {
+    return this.raw.length >> 1;
+  }
+
+  /** The value of `name` (lower-case), '' when absent; the first when repeated. */
+  get(name: string): string {
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) return raw[i + 1];
+    return '';
+  }
+}
+
+/** Names listed in a Connection value, lower-case; null when there are none. */
+export function connectionNames(value: string): Set<string> | null {
+  if (value === '') return null;
+  const names = new Set<string>();
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name !== '' && name !== 'close' && name !== 'keep-alive') names.add(name);
+  }
+  return names.size > 0 ? names : null;
+}
+
+export interface ForwardingFacts {
+  /** The client address after trusted-proxy resolution. */
+  client: string;
+  /** Whether the TCP peer is a trusted proxy. */
+  peerTrusted: boolean;
+  peer: string;
+  /** 'replace' or 'append' (config `forwarded_for`). */
+  mode: 'replace' | 'append';
+}
+
+/**
+ * The header list sent upstream: the client's end-to-end headers, then Jetway's
+ * forwarding headers. Expect is dropped because uWS has already answered
+ * `100-continue` to the client.
+ */
+export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): string[] {
+  const nominated = connectionNames(req.connection);
+  const raw = req.raw;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (HOP_BY_HOP.has(name) || FORWARDING.has(name) || name === 'expect') continue;
+    if (nominated !== null && nominated.has(name)) continue;
+    out.push(name, raw[i + 1]);
+  }
+
+  const chain =
+    fwd.mode === 'append' && fwd.peerTrusted && req.xForwardedFor !== ''
+      ? `${req.xForwardedFor}, ${fwd.peer}`
+      : fwd.mode === 'append'
+        ? fwd.peer
+        : fwd.client;
+  const proto = fwd.peerTrusted && req.xForwardedProto !== '' ? req.xForwardedProto : 'http';
+  out.push('x-forwarded-for', chain, 'x-forwarded-proto', proto, 'x-real-ip', fwd.client);
+  if (req.host !== '') out.push('x-forwarded-host', req.host);
+  out.push('forwarded', forwardedValue(fwd.client, req.host, proto));
+  return out;
+}
+
+function forwardedValue(client: string, host: string, proto: string): string {
+  const node = client.includes(':') ? `"[${client}]"` : client;
+  const hostPart = host !== '' ? `;host="${host.replace(/["\\]/g, '')}"` : '';
+  return `for=${node}${hostPart};proto=${proto}`;
+}
+
+/** Response headers that never reach the client as the upstream sent them. */
+const RESPONSE_DROP = new Set([
+  ...HOP_BY_HOP,
+  // uWS frames the response and writes its own Date.
+  'content-length',
+  'date',
+]);
+
+/**
+ * Calls `write(name, value)` for each end-to-end response header in `raw`
+ * (undici's flat Buffer list), in order; repeated headers such as Set-Cookie
+ * pass one by one, untouched.
+ */
+export function eachResponseHeader(
+  raw: Buffer[],
+  write: (name: string, value: string) => void,
+): void {
+  let nominated: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
+      nominated = connectionNames(raw[i + 1].toString('latin1'));
+    }
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (RESPONSE_DROP.has(lower) || (nominated !== null && nominated.has(lower))) continue;
+    write(name, raw[i + 1].toString('latin1'));
+  }
+}

@@ -1,0 +1,576 @@
+// The request lifecycle on a worker: early filter, route, rate limit, select,
+// proxy with backpressure both ways, answer, log. One Exchange per request is
+// also undici's dispatch handler, so the per-request path allocates little.
+import type { Dispatcher } from 'undici';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Logger } from '../log/logger.js';
+import { nowUs } from '../hotpath/clock.js';
+import { BodySource } from './body.js';
+import { classify, statusLine, REASONS, type Failure } from './errors.js';
+import { eachResponseHeader, RequestHeaders, upstreamHeaders } from './headers.js';
+import type { ClusterRuntime, RouteRuntime, Runtime } from './runtime.js';
+
+/** What every request on one worker shares. */
+export interface WorkerContext {
+  runtime: Runtime;
+  /** The access logger, or null when access logs are off. */
+  access: Logger | null;
+  /** Logger for state flips seen by this worker (passive ejections). */
+  events: Logger;
+  /** Requests being handled now; the drain waits for 0. */
+  inflight: number;
+  onIdle: (() => void) | null;
+}
+
+/** Methods that may be sent twice (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const NO_HEADER_VALUES: readonly string[] = [];
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The uWS handler for every request on every listener. */
+export function handle(ctx: WorkerContext, res: HttpResponse, req: HttpRequest): void {
+  const started = performance.now();
+  const rt = ctx.runtime;
+  const method = req.getCaseSensitiveMethod();
+  const rawPath = req.getUrl();
+  const query = req.getQuery();
+  const headers = new RequestHeaders();
+  req.forEach((k, v) => headers.add(k, v));
+  const peer = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+
+  const refused = earlyFilter(rt, method, headers);
+  if (refused !== 0) return localReply(ctx, res, started, method, rawPath, refused, peer, true);
+
+  const names = rt.router.headerNames;
+  const values = names.length === 0 ? NO_HEADER_VALUES : names.map((n) => headers.get(n));
+  const found = rt.router.route(method, headers.host, rawPath, values);
+  if (found.kind !== 'match') {
+    const status = found.kind === 'bad_path' ? 400 : found.kind === 'not_found' ? 404 : 405;
+    const extra = found.kind === 'method_not_allowed' ? ['allow', found.allow.join(', ')] : null;
+    return localReply(ctx, res, started, method, rawPath, status, peer, hasBody(headers), extra);
+  }
+
+  const route = rt.routes[found.route];
+  const client = clientAddress(rt, peer, headers);
+  let limitHeaders: string[] | null = null;
+  if (route.limiter !== null) {
+    limitHeaders = checkLimit(route, limitKey(route, headers, client));
+    if (limitHeaders.length === 0) return;
+    if (limitHeaders[0] === 'retry-after') {
+      return localReply(
+        ctx,
+        res,
+        started,
+        method,
+        found.path,
+        429,
+        client,
+        hasBody(headers),
+        limitHeaders,
+        route,
+      );
+    }
+  }
+
+  const target = query === undefined ? found.path : `${found.path}?${query}`;
+  const fwd = {
+    client,
+    peer,
+    peerTrusted: client !== peer || isTrusted(rt, peer),
+    mode: rt.config.forwarded_for,
+  };
+  const exchange = new Exchange(
+    ctx,
+    res,
+    route,
+    method,
+    target,
+    upstreamHeaders(headers, fwd),
+    client,
+    started,
+  );
+  exchange.extraHeaders = limitHeaders;
+  exchange.hashKey =
+    route.cluster.config.policy === 'consistent_hash'
+      ? hashKey(route.cluster, headers, client, found.path)
+      : '';
+  if (hasBody(headers))
+    exchange.attachBody(rt.config.limits.max_body_bytes, rt.config.limits.client_body_timeout);
+  exchange.start();
+}
+
+/** 0 when the request may go on, else the status it is refused with. */
+function earlyFilter(rt: Runtime, method: string, h: RequestHeaders): number {
+  if (h.count > rt.config.limits.max_header_count) return 431;
+  if (!TOKEN.test(method)) return 400;
+  // uWS reads the first of two Content-Length headers; two that differ are ambiguous framing.
+  if (h.conflictingLength) return 400;
+  if (h.contentLength !== '' && !/^\d{1,15}$/.test(h.contentLength)) return 400;
+  if (h.transferEncoding !== '' && h.transferEncoding.trim().toLowerCase() !== 'chunked')
+    return 400;
+  const max = rt.config.limits.max_body_bytes;
+  if (max > 0 && h.contentLength !== '' && Number(h.contentLength) > max) return 413;
+  return 0;
+}
+
+function hasBody(h: RequestHeaders): boolean {
+  return h.transferEncoding !== '' || (h.contentLength !== '' && h.contentLength !== '0');
+}
+
+function isTrusted(rt: Runtime, peer: string): boolean {
+  return rt.config.trusted_proxies.length > 0 && rt.trusted.contains(peer);
+}
+
+function clientAddress(rt: Runtime, peer: string, h: RequestHeaders): string {
+  if (!isTrusted(rt, peer)) return peer;
+  return rt.hotpath.clientAddress(peer, h.xForwardedFor, h.forwarded, rt.trusted);
+}
+
+function limitKey(route: RouteRuntime, h: RequestHeaders, client: string): string {
+  const key = route.limit!.key;
+  if (key === 'client_ip') return client;
+  if (key === 'route' || key === 'path') return '';
+  // A request without the header or cookie is counted by its client address.
+  const value = key.startsWith('header:')
+    ? h.get(key.slice(7).toLowerCase())
+    : cookie(h, key.slice(7));
+  return value === '' ? `ip:${client}` : `k:${value}`;
+}
+
+/**
+ * The limiter's answer as response headers: RateLimit-* on every answer, plus
+ * Retry-After first when the request is refused.
+ */
+function checkLimit(route: RouteRuntime, key: string): string[] {
+  const d = route.limiter!.check(key, nowUs());
+  const limit = String(route.limit!.burst ?? route.limit!.rate);
+  const reset = String(Math.ceil(d.resetMs / 1000));
+  const out = [
+    'ratelimit-limit',
+    limit,
+    'ratelimit-remaining',
+    String(d.remaining),
+    'ratelimit-reset',
+    reset,
+    'ratelimit-policy',
+    route.limitPolicy,
+  ];
+  if (!d.allowed) out.unshift('retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))));
+  return out;
+}
+
+function hashKey(c: ClusterRuntime, h: RequestHeaders, client: string, path: string): string {
+  const key = c.config.hash.key;
+  if (key === 'client_ip') return client;
+  if (key === 'path') return path;
+  if (key.startsWith('header:')) return h.get(key.slice(7).toLowerCase());
+  if (key.startsWith('cookie:')) return cookie(h, key.slice(7));
+  return '';
+}
+
+function cookie(h: RequestHeaders, name: string): string {
+  const raw = h.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i] !== 'cookie') continue;
+    for (const part of raw[i + 1].split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    }
+  }
+  return '';
+}
+
+/** Answers the request from Jetway itself (inside the uWS handler, so no cork is needed). */
+function localReply(
+  ctx: WorkerContext,
+  res: HttpResponse,
+  started: number,
+  method: string,
+  path: string,
+  status: number,
+  client: string,
+  close: boolean,
+  extra: string[] | null = null,
+  route?: RouteRuntime,
+): void {
+  res.writeStatus(statusLine(status));
+  res.writeHeader('content-type', 'text/plain');
+  if (extra !== null)
+    for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+  res.end(`${REASONS[status] ?? 'Error'}\n`, close);
+  ctx.access?.info(
+    {
+      method,
+      path,
+      route: route?.name,
+      cluster: route?.cluster.name,
+      status,
+      duration_ms: round(performance.now() - started),
+      client,
+    },
+    'request',
+  );
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** How the response body is framed toward the client. */
+const enum Framing {
+  /** No body: HEAD, 204, 304. */
+  None,
+  /** Content-Length known: written with tryEnd. */
+  Length,
+  /** Length unknown: chunked toward the client. */
+  Chunked,
+}
+
+/**
+ * One proxied request: picks upstreams, dispatches, retries when safe, and
+ * streams the response to the client. A protocol state machine, so some of
+ * its methods run longer than the rest of the code.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  extraHeaders: string[] | null = null;
+  hashKey = '';
+  private body: BodySource | null = null;
+  private bodyTimer: NodeJS.Timeout | null = null;
+  private readonly tried: number[] = [];
+  private attempts = 0;
+  private upstream = -1;
+  /** The UpstreamStates slot counted as in flight by this exchange, -1 when none. */
+  private holding = -1;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  /** The client went away, or Jetway cut the connection: res must not be touched. */
+  private aborted = false;
+  private finished = false;
+  private responseStarted = false;
+  private headWritten = false;
+  private downstreamDone = false;
+  private status = 0;
+  private reason = '';
+  private rawHeaders: Buffer[] = [];
+  private framing = Framing.Chunked;
+  private total = 0;
+  private pending: Buffer | null = null;
+  private pendingOffset = 0;
+  private error = '';
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly res: HttpResponse,
+    private readonly route: RouteRuntime,
+    private readonly method: string,
+    private readonly target: string,
+    private readonly headers: string[],
+    private readonly client: string,
+    private readonly started: number,
+  ) {
+    ctx.inflight++;
+    res.onAborted(() => this.onDownstreamAborted());
+  }
+
+  attachBody(limit: number, timeoutMs: number): void {
+    const body = new BodySource(this.res, limit, () => this.onBodyTooLarge());
+    this.body = body;
+    if (timeoutMs > 0) {
+      this.bodyTimer = setTimeout(() => this.onBodyTimeout(), timeoutMs);
+      body.onProgress = () => {
+        if (body.complete) this.clearBodyTimer();
+        else this.bodyTimer?.refresh();
+      };
+    }
+  }
+
+  /** Picks an upstream and dispatches; answers 503 when none is usable. */
+  start(): void {
+    const cluster = this.route.cluster;
+    const i = cluster.policy.pick({
+      clientIp: this.client,
+      hashKey: this.hashKey,
+      tried: this.tried,
+    });
+    if (i < 0) return this.fail(503, 'JETWAY_NO_UPSTREAM');
+    this.upstream = i;
+    this.attempts++;
+    this.holding = cluster.slots[i];
+    this.ctx.runtime.states.acquire(this.holding);
+    const opts: Dispatcher.DispatchOptions = {
+      method: this.method as Dispatcher.HttpMethod,
+      path: this.target,
+      headers: this.headers,
+      body: this.body === null ? null : this.body.chunks(),
+    };
+    cluster.pools[i].dispatch(opts, this);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.aborted) return abort();
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, reason: string): boolean {
+    if (status < 200) return true; // 1xx: informational, the final answer follows
+    if (this.aborted) return false;
+    this.responseStarted = true;
+    this.status = status;
+    this.reason = reason;
+    this.rawHeaders = raw;
+    this.resumeUpstream = resume;
+    this.judge(status);
+
+    const length = contentLength(raw);
+    if (this.method === 'HEAD' || status === 204 || status === 304) {
+      this.framing = Framing.None;
+      this.res.cork(() => this.endWithoutBody(status === 204 ? -1 : length));
+    } else if (length >= 0) {
+      this.framing = Framing.Length;
+      this.total = length;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.aborted || this.downstreamDone) return !this.aborted;
+    let flowing = true;
+    this.res.cork(() => {
+      if (!this.headWritten) this.writeHead();
+      flowing = this.framing === Framing.Length ? this.writeLength(chunk) : this.writeChunk(chunk);
+    });
+    return flowing;
+  }
+
+  onComplete(): void {
+    if (!this.aborted && !this.downstreamDone) {
+      this.res.cork(() => {
+        if (!this.headWritten) this.writeHead();
+        if (this.framing === Framing.Chunked || this.total === 0) {
+          this.res.end();
+          this.downstreamDone = true;
+        } else {
+          // The upstream ended short of its Content-Length: the client must not see a clean end.
+          this.cut('JETWAY_UPSTREAM_BODY_SHORT');
+        }
+      });
+    }
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    const failure = classify(err);
+    this.abortUpstream = null;
+    this.releaseUpstream();
+    if (this.aborted || this.downstreamDone) return this.finish();
+    if (!this.responseStarted) {
+      this.judgeFailure(failure);
+      if (this.retryable(failure)) {
+        if (failure.beforeSend) this.tried.push(this.upstream);
+        return this.start();
+      }
+      return this.fail(failure.status, failure.code);
+    }
+    if (!this.headWritten) return this.fail(failure.status, failure.code);
+    // Headers already reached the client: only a cut connection can tell it the body is short.
+    this.res.cork(() => this.cut(failure.code));
+    this.finish();
+  }
+
+  private retryable(f: Failure): boolean {
+    if (this.attempts > this.route.cluster.config.retries) return false;
+    if (this.body !== null && this.body.pulled > 0) return false;
+    if (f.beforeSend) return true;
+    // A reused connection reset before any response byte: safe only for idempotent methods.
+    return f.code === 'JETWAY_UPSTREAM_RESET' && IDEMPOTENT.has(this.method);
+  }
+
+  /** Passive health: counts what live traffic says about the upstream. */
+  private judge(status: number): void {
+    const cluster = this.route.cluster;
+    const passive = cluster.config.health.passive;
+    if (status >= 500 && passive.count_5xx) this.countFailure(`status ${status}`);
+    else this.ctx.runtime.states.recordSuccess(cluster.slots[this.upstream]);
+  }
+
+  private judgeFailure(f: Failure): void {
+    if (f.source === 'upstream') this.countFailure(f.code);
+  }
+
+  private countFailure(cause: string): void {
+    const cluster = this.route.cluster;
+    const passive = cluster.config.health.passive;
+    const slot = cluster.slots[this.upstream];
+    const now = Date.now();
+    if (
+      this.ctx.runtime.states.recordFailure(slot, now, passive.max_failures, passive.eject_time)
+    ) {
+      this.ctx.events.warn(
+        {
+          cluster: cluster.name,
+          upstream: cluster.addresses[this.upstream],
+          cause,
+          eject_ms: passive.eject_time,
+        },
+        'upstream ejected',
+      );
+    }
+  }
+
+  private writeHead(): void {
+    const res = this.res;
+    this.headWritten = true;
+    res.writeStatus(statusLine(this.status, this.reason));
+    eachResponseHeader(this.rawHeaders, (k, v) => res.writeHeader(k, v));
+    const extra = this.extraHeaders;
+    if (extra !== null)
+      for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+  }
+
+  private endWithoutBody(length: number): void {
+    this.writeHead();
+    if (length >= 0) this.res.writeHeader('content-length', String(length));
+    this.res.endWithoutBody();
+    this.downstreamDone = true;
+  }
+
+  /** Writes a Content-Length framed chunk; false when the client is slow (upstream paused). */
+  private writeLength(chunk: Buffer): boolean {
+    const res = this.res;
+    const offset = res.getWriteOffset();
+    const [ok, done] = res.tryEnd(chunk, this.total);
+    if (done) {
+      this.downstreamDone = true;
+      return true;
+    }
+    if (ok) return true;
+    this.pending = chunk;
+    this.pendingOffset = offset;
+    res.onWritable((at) => this.drainPending(at));
+    return false;
+  }
+
+  private drainPending(at: number): boolean {
+    if (this.aborted || this.pending === null) return true;
+    const rest = this.pending.subarray(at - this.pendingOffset);
+    const [ok, done] = this.res.tryEnd(rest, this.total);
+    if (done) this.downstreamDone = true;
+    if (ok || done) {
+      this.pending = null;
+      this.resumeUpstream?.();
+    }
+    return ok;
+  }
+
+  private writeChunk(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.onWritable(() => {
+      this.resumeUpstream?.();
+      return true;
+    });
+    return false;
+  }
+
+  /** Answers with Jetway's own error status (nothing was written to the client yet). */
+  private fail(status: number, code: string): void {
+    this.error = code;
+    this.status = status;
+    if (!this.aborted) {
+      const closeAfter = this.body !== null && !this.body.complete;
+      this.res.cork(() => {
+        this.res.writeStatus(statusLine(status));
+        this.res.writeHeader('content-type', 'text/plain');
+        this.res.end(`${REASONS[status]}\n`, closeAfter);
+      });
+      this.downstreamDone = true;
+    }
+    this.abortUpstream?.();
+    this.finish();
+  }
+
+  /** Closes the client connection mid-response, so a short body never looks complete. */
+  private cut(code: string): void {
+    this.error = code;
+    this.aborted = true;
+    this.res.close();
+  }
+
+  private onDownstreamAborted(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    if (!this.downstreamDone) this.error ||= 'JETWAY_DOWNSTREAM_CLOSED';
+    this.body?.fail(new Error('client closed the connection'));
+    this.abortUpstream?.();
+    if (!this.responseStarted && this.upstream < 0) this.finish();
+  }
+
+  private onBodyTimeout(): void {
+    this.bodyTimer = null;
+    this.body?.fail(new Error('client body timeout'));
+    if (this.responseStarted && this.headWritten) {
+      if (!this.aborted) this.res.cork(() => this.cut('JETWAY_DOWNSTREAM_BODY_TIMEOUT'));
+      this.abortUpstream?.();
+      return;
+    }
+    this.responseStarted = true; // no retry and no second answer
+    this.fail(408, 'JETWAY_DOWNSTREAM_BODY_TIMEOUT');
+  }
+
+  private onBodyTooLarge(): void {
+    this.body?.fail(new Error('request body too large'));
+    if (this.headWritten) {
+      if (!this.aborted) this.res.cork(() => this.cut('JETWAY_DOWNSTREAM_BODY_TOO_LARGE'));
+      this.abortUpstream?.();
+      return;
+    }
+    this.responseStarted = true;
+    this.fail(413, 'JETWAY_DOWNSTREAM_BODY_TOO_LARGE');
+  }
+
+  private clearBodyTimer(): void {
+    if (this.bodyTimer !== null) clearTimeout(this.bodyTimer);
+    this.bodyTimer = null;
+  }
+
+  private releaseUpstream(): void {
+    if (this.holding < 0) return;
+    this.ctx.runtime.states.release(this.holding);
+    this.holding = -1;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearBodyTimer();
+    this.releaseUpstream();
+    const ctx = this.ctx;
+    ctx.access?.info(
+      {
+        method: this.method,
+        path: this.target,
+        route: this.route.name,
+        cluster: this.route.cluster.name,
+        upstream: this.upstream >= 0 ? this.route.cluster.addresses[this.upstream] : undefined,
+        status: this.aborted && !this.downstreamDone ? 499 : this.status,
+        duration_ms: round(performance.now() - this.started),
+        client: this.client,
+        error: this.error || undefined,
+        attempts: this.attempts > 1 ? this.attempts : undefined,
+      },
+      'request',
+    );
+    if (--ctx.inflight === 0) ctx.onIdle?.();
+  }
+}
+
+/** The Content-Length in undici's raw header list, -1 when absent or unusable. */
+function contentLength(raw: Buffer[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length') {
+      const v = raw[i + 1].toString('latin1').trim();
+      return /^\d{1,15}$/.test(v) ? Number(v) : -1;
+    }
+  }
+  return -1;
+}

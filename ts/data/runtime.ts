@@ -1,0 +1,155 @@
+// A config snapshot compiled for one worker: the router, each cluster's pools
+// and selection policy, each route's limiter. Built off the request path when a
+// snapshot arrives and swapped in whole, so a request sees one config only.
+import { Pool } from 'undici';
+import { createPolicy } from '../balance/index.js';
+import type { ClusterView, SelectionPolicy } from '../balance/policy.js';
+import type { ClusterConfig, Config, RouteConfig } from '../config/schema.js';
+import type { UpstreamStates } from '../health/state.js';
+import type {
+  CidrSet,
+  HotPath,
+  Limiter,
+  NormalizeOptions,
+  RouteSpec,
+  Router,
+} from '../hotpath/types.js';
+
+export interface ClusterRuntime {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  readonly addresses: readonly string[];
+  /** Slot of each upstream in the shared UpstreamStates. */
+  readonly slots: readonly number[];
+  readonly pools: readonly Pool[];
+  readonly policy: SelectionPolicy;
+}
+
+export interface RouteRuntime {
+  readonly name: string;
+  readonly cluster: ClusterRuntime;
+  readonly limiter: Limiter | null;
+  readonly limit: RouteConfig['rate_limit'];
+  /** `RateLimit-Policy` value, e.g. `5;w=60`. */
+  readonly limitPolicy: string;
+}
+
+export class Runtime {
+  readonly router: Router;
+  readonly routes: RouteRuntime[];
+  readonly clusters: ClusterRuntime[];
+  readonly trusted: CidrSet;
+  readonly normalize: NormalizeOptions;
+
+  constructor(
+    readonly config: Config,
+    readonly hotpath: HotPath,
+    readonly states: UpstreamStates,
+    generation: number,
+  ) {
+    this.normalize = {
+      allowEncodedSlash: config.path.allow_encoded_slash,
+      allowBackslash: config.path.allow_backslash,
+      mergeSlashes: config.path.merge_slashes,
+    };
+    this.trusted = hotpath.compileCidrs(config.trusted_proxies);
+    this.router = hotpath.compileRouter(config.routes.map(routeSpec), this.normalize);
+
+    let slot = 0;
+    this.clusters = config.clusters.map((c) => {
+      const built = buildCluster(c, slot, hotpath, states);
+      slot += c.upstreams.length;
+      return built;
+    });
+    this.routes = config.routes.map((r, i) => {
+      const cluster = this.clusters.find((c) => c.name === r.cluster)!;
+      const name = r.name ?? `route-${i}`;
+      const limit = r.rate_limit;
+      const limiter = limit
+        ? hotpath.limiter(`${generation}:${name}`, {
+            rate: limit.rate,
+            periodMs: limit.period,
+            burst: limit.burst ?? limit.rate,
+          })
+        : null;
+      const limitPolicy = limit
+        ? `${limit.burst ?? limit.rate};w=${Math.ceil(limit.period / 1000)}`
+        : '';
+      return { name, cluster, limiter, limit, limitPolicy };
+    });
+  }
+
+  /** Closes every pool once its in-flight requests are done. */
+  async close(): Promise<void> {
+    await Promise.all(this.clusters.flatMap((c) => c.pools.map((p) => p.close())));
+  }
+
+  /** Cuts every upstream connection now. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.clusters.flatMap((c) => c.pools.map((p) => p.destroy())));
+  }
+}
+
+function routeSpec(r: RouteConfig): RouteSpec {
+  const m = r.match;
+  const path =
+    m.path !== undefined
+      ? { exact: m.path }
+      : m.template !== undefined
+        ? { template: m.template }
+        : { prefix: m.prefix ?? '/' };
+  const headers = Object.entries(m.headers ?? {}).map(
+    ([k, v]) => [k.toLowerCase(), v] as [string, string],
+  );
+  return { host: m.host, path, methods: m.methods ?? [], headers };
+}
+
+function buildCluster(
+  c: ClusterConfig,
+  first: number,
+  hotpath: HotPath,
+  states: UpstreamStates,
+): ClusterRuntime {
+  const slots = c.upstreams.map((_, i) => first + i);
+  const pools = c.upstreams.map((u) => new Pool(`http://${u.address}`, poolOptions(c)));
+  const view: ClusterView = {
+    size: c.upstreams.length,
+    weight: (i) => c.upstreams[i].weight,
+    usable: (i) => states.usable(first + i, Date.now()),
+    inflight: (i) => states.inflight(first + i),
+  };
+  const ring =
+    c.policy === 'consistent_hash'
+      ? hotpath.compileRing(
+          c.hash.algorithm,
+          c.upstreams.map((u) => ({ name: u.address, weight: u.weight })),
+        )
+      : undefined;
+  const policy = createPolicy(c, view, ring);
+  return {
+    name: c.name,
+    config: c,
+    addresses: c.upstreams.map((u) => u.address),
+    slots,
+    pools,
+    policy,
+  };
+}
+
+function poolOptions(c: ClusterConfig): Pool.Options {
+  return {
+    connections: c.pool.connections,
+    pipelining: c.pool.pipelining,
+    keepAliveTimeout: c.pool.keepalive_timeout,
+    keepAliveMaxTimeout: c.pool.keepalive_timeout,
+    // The upstream's own `Keep-Alive: timeout=` hint is honoured less this margin, so
+    // Jetway stops reusing a connection before the upstream closes it.
+    keepAliveTimeoutThreshold: 500,
+    connect: { timeout: c.timeouts.connect },
+    headersTimeout: c.timeouts.header,
+    bodyTimeout: c.timeouts.idle,
+    // Jetway validates framing itself and must pass large bodies through.
+    maxResponseSize: -1,
+    strictContentLength: true,
+  };
+}

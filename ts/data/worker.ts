@@ -1,0 +1,117 @@
+// A data-plane worker thread: its own uWS app on every listener (uWS sets
+// SO_REUSEPORT, so all workers share the ports), its own undici pools, and the
+// config snapshot the control plane last pushed.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { us_listen_socket } from 'uWebSockets.js';
+import type { Config } from '../config/schema.js';
+import { UpstreamStates, type UpstreamStateBuffers } from '../health/state.js';
+import { loadHotPath, type HotPathShared } from '../hotpath/load.js';
+import { componentLogger } from '../log/logger.js';
+import { handle, type WorkerContext } from './proxy.js';
+import { Runtime } from './runtime.js';
+import { loadUws } from './uws.js';
+
+export interface WorkerInit {
+  id: number;
+  config: Config;
+  states: UpstreamStateBuffers;
+  hotpath: HotPathShared;
+  generation: number;
+}
+
+/** Messages from the control plane. */
+export type ToWorker =
+  | { type: 'config'; config: Config; states: UpstreamStateBuffers; generation: number }
+  | { type: 'drain'; timeoutMs: number };
+
+/** Messages to the control plane. */
+export type FromWorker =
+  | { type: 'ready'; id: number; hotpath: string; fallback?: string }
+  | { type: 'failed'; id: number; error: string }
+  | { type: 'drained'; id: number; cut: number };
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const log = componentLogger('worker', init.config.log.level).child({ worker: init.id });
+
+function post(msg: FromWorker): void {
+  port.postMessage(msg);
+}
+
+function main(): void {
+  const uws = loadUws();
+  const loaded = loadHotPath(init.hotpath);
+  const hotpath = loaded.hotpath;
+  const ctx: WorkerContext = {
+    runtime: new Runtime(init.config, hotpath, new UpstreamStates(init.states), init.generation),
+    access: init.config.log.access ? componentLogger('access', init.config.log.level) : null,
+    events: componentLogger('health', init.config.log.level),
+    inflight: 0,
+    onIdle: null,
+  };
+
+  const app = uws.App();
+  app.any('/*', (res, req) => handle(ctx, res, req));
+  const sockets: us_listen_socket[] = [];
+  let pending = init.config.listeners.length;
+  for (const l of init.config.listeners) {
+    app.listen(l.address, l.port, (socket) => {
+      if (!socket) {
+        post({ type: 'failed', id: init.id, error: `cannot listen on ${l.address}:${l.port}` });
+        sockets.forEach((s) => uws.us_listen_socket_close(s));
+        port.close();
+        return;
+      }
+      sockets.push(socket);
+      if (--pending === 0)
+        post({ type: 'ready', id: init.id, hotpath: hotpath.backend, fallback: loaded.fallback });
+    });
+  }
+
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'config') {
+      const old = ctx.runtime;
+      ctx.runtime = new Runtime(
+        msg.config,
+        hotpath,
+        new UpstreamStates(msg.states),
+        msg.generation,
+      );
+      // Requests already running keep the old pools until they finish.
+      void old.close();
+      log.info({ generation: msg.generation }, 'config applied');
+    } else if (msg.type === 'drain') {
+      sockets.forEach((s) => uws.us_listen_socket_close(s));
+      sockets.length = 0;
+      drain(ctx, msg.timeoutMs, () => {
+        const cut = ctx.inflight;
+        app.close();
+        void ctx.runtime.destroy().finally(() => {
+          post({ type: 'drained', id: init.id, cut });
+          port.close();
+        });
+      });
+    }
+  });
+}
+
+/** Calls `done` once no request is in flight, or after `timeoutMs` at the latest. */
+function drain(ctx: WorkerContext, timeoutMs: number, done: () => void): void {
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    clearTimeout(timer);
+    done();
+  };
+  const timer = setTimeout(once, timeoutMs);
+  ctx.onIdle = once;
+  if (ctx.inflight === 0) once();
+}
+
+try {
+  main();
+} catch (err) {
+  post({ type: 'failed', id: init.id, error: (err as Error).message });
+  port.close();
+}
