@@ -59,34 +59,38 @@ describe('header rules', { timeout: 60_000 }, () => {
 
   after(() => stopAll(jw, u));
 
-  it('strips hop-by-hop and Connection-named request headers (C06)', { timeout: 5000 }, async () => {
-    const { res, got } = await exchange(
-      jw,
-      u,
-      req(
-        'GET /api/profile HTTP/1.1',
-        'Host: example.test',
-        'X-Api-Key: valid-test-key',
-        'Connection: keep-alive, X-Custom-Hop, X-Forwarded-For, X-Consumer-Id',
-        'Keep-Alive: timeout=5',
-        'TE: trailers, deflate',
-        'Proxy-Connection: keep-alive',
-        'Proxy-Authorization: Basic Zm9vOmJhcg==',
-        'X-Custom-Hop: 1',
-        'Trailer: X-Sum',
-      ),
-    );
-    assert.equal(res.status, 200);
-    const h = got!.headers;
-    for (const name of ['x-custom-hop', ...HOP_BY_HOP]) {
-      assert.deepEqual(headerValues(h, name), [], `${name} reached the upstream`);
-    }
-    assert.ok(headerValues(h, 'te').every((v) => v.trim().toLowerCase() === 'trailers'));
-    assertOwnConnection(h);
-    assert.equal(only(h, 'x-forwarded-for'), '127.0.0.1');
-    assert.equal(only(h, 'x-api-key'), 'valid-test-key');
-    // TODO(feature): with API-key auth on this route, assert the injected X-Consumer-Id survives.
-  });
+  it(
+    'strips hop-by-hop and Connection-named request headers (C06)',
+    { timeout: 5000 },
+    async () => {
+      const { res, got } = await exchange(
+        jw,
+        u,
+        req(
+          'GET /api/profile HTTP/1.1',
+          'Host: example.test',
+          'X-Api-Key: valid-test-key',
+          'Connection: keep-alive, X-Custom-Hop, X-Forwarded-For, X-Consumer-Id',
+          'Keep-Alive: timeout=5',
+          'TE: trailers, deflate',
+          'Proxy-Connection: keep-alive',
+          'Proxy-Authorization: Basic Zm9vOmJhcg==',
+          'X-Custom-Hop: 1',
+          'Trailer: X-Sum',
+        ),
+      );
+      assert.equal(res.status, 200);
+      const h = got!.headers;
+      for (const name of ['x-custom-hop', ...HOP_BY_HOP]) {
+        assert.deepEqual(headerValues(h, name), [], `${name} reached the upstream`);
+      }
+      assert.ok(headerValues(h, 'te').every((v) => v.trim().toLowerCase() === 'trailers'));
+      assertOwnConnection(h);
+      assert.equal(only(h, 'x-forwarded-for'), '127.0.0.1');
+      assert.equal(only(h, 'x-api-key'), 'valid-test-key');
+      // TODO(feature): with API-key auth on this route, assert the injected X-Consumer-Id survives.
+    },
+  );
 
   it('strips Upgrade and the headers its Connection names', { timeout: 5000 }, async () => {
     const { res, got } = await exchange(
@@ -155,7 +159,12 @@ describe('header rules', { timeout: 60_000 }, () => {
       'b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Secure',
       'c=3, d=4',
     ];
-    u.handler = (_r, reply) => reply.send(200, 'ok', cookies.map((c) => ['Set-Cookie', c]));
+    u.handler = (_r, reply) =>
+      reply.send(
+        200,
+        'ok',
+        cookies.map((c) => ['Set-Cookie', c]),
+      );
     try {
       const { res } = await exchange(jw, u, req('GET /cookies HTTP/1.1', 'Host: example.test'));
       assert.deepEqual(headerValues(res.headers, 'set-cookie'), cookies);
@@ -164,68 +173,80 @@ describe('header rules', { timeout: 60_000 }, () => {
     }
   });
 
-  it('resets forwarding headers from an untrusted peer to its own address (C08 case A)', {
-    timeout: 5000,
-  }, async () => {
-    const { res, got } = await exchange(
-      jw,
-      u,
-      req(
-        'GET /api/quota HTTP/1.1',
-        'Host: example.test',
-        'X-Forwarded-For: 127.0.0.1',
-        'X-Forwarded-For: 10.0.0.5',
-        'X-Real-IP: 127.0.0.1',
-        'Forwarded: for=127.0.0.1;proto=https',
-        'X-Forwarded-Host: admin.example.test',
-        'X-Forwarded-Proto: https',
-      ),
-      { localAddress: '127.0.0.3' },
-    );
-    assert.equal(res.status, 200);
-    const h = got!.headers;
-    assert.equal(only(h, 'x-forwarded-for'), '127.0.0.3');
-    assert.equal(only(h, 'x-real-ip'), '127.0.0.3');
-    assert.equal(only(h, 'x-forwarded-host'), 'example.test');
-    assert.equal(only(h, 'x-forwarded-proto'), 'http');
-    const fwd = only(h, 'forwarded');
-    assert.match(fwd, /for="?127\.0\.0\.3"?/);
-    assert.doesNotMatch(fwd, /127\.0\.0\.1|proto=https/);
-    const line = await jw.waitForLog((l) => l.component === 'access' && l.path === '/api/quota');
-    assert.equal(line.client, '127.0.0.3');
-  });
+  it(
+    'resets forwarding headers from an untrusted peer to its own address (C08 case A)',
+    {
+      timeout: 5000,
+    },
+    async () => {
+      const { res, got } = await exchange(
+        jw,
+        u,
+        req(
+          'GET /api/quota HTTP/1.1',
+          'Host: example.test',
+          'X-Forwarded-For: 127.0.0.1',
+          'X-Forwarded-For: 10.0.0.5',
+          'X-Real-IP: 127.0.0.1',
+          'Forwarded: for=127.0.0.1;proto=https',
+          'X-Forwarded-Host: admin.example.test',
+          'X-Forwarded-Proto: https',
+        ),
+        { localAddress: '127.0.0.3' },
+      );
+      assert.equal(res.status, 200);
+      const h = got!.headers;
+      assert.equal(only(h, 'x-forwarded-for'), '127.0.0.3');
+      assert.equal(only(h, 'x-real-ip'), '127.0.0.3');
+      assert.equal(only(h, 'x-forwarded-host'), 'example.test');
+      assert.equal(only(h, 'x-forwarded-proto'), 'http');
+      const fwd = only(h, 'forwarded');
+      assert.match(fwd, /for="?127\.0\.0\.3"?/);
+      assert.doesNotMatch(fwd, /127\.0\.0\.1|proto=https/);
+      const line = await jw.waitForLog((l) => l.component === 'access' && l.path === '/api/quota');
+      assert.equal(line.client, '127.0.0.3');
+    },
+  );
 
-  it('takes the right-most untrusted X-Forwarded-For entry behind a trusted proxy (C08 case B)', {
-    timeout: 5000,
-  }, async () => {
-    const { got } = await exchange(
-      jw,
-      u,
-      req('GET /b1 HTTP/1.1', 'Host: example.test', 'X-Forwarded-For: 203.0.113.7, 198.51.100.9'),
-      { localAddress: '127.0.0.10' },
-    );
-    assert.equal(only(got!.headers, 'x-forwarded-for'), '198.51.100.9');
-    assert.equal(only(got!.headers, 'x-real-ip'), '198.51.100.9');
-    const line = await jw.waitForLog((l) => l.component === 'access' && l.path === '/b1');
-    assert.equal(line.client, '198.51.100.9');
-  });
+  it(
+    'takes the right-most untrusted X-Forwarded-For entry behind a trusted proxy (C08 case B)',
+    {
+      timeout: 5000,
+    },
+    async () => {
+      const { got } = await exchange(
+        jw,
+        u,
+        req('GET /b1 HTTP/1.1', 'Host: example.test', 'X-Forwarded-For: 203.0.113.7, 198.51.100.9'),
+        { localAddress: '127.0.0.10' },
+      );
+      assert.equal(only(got!.headers, 'x-forwarded-for'), '198.51.100.9');
+      assert.equal(only(got!.headers, 'x-real-ip'), '198.51.100.9');
+      const line = await jw.waitForLog((l) => l.component === 'access' && l.path === '/b1');
+      assert.equal(line.client, '198.51.100.9');
+    },
+  );
 
-  it('walks past every trusted hop, over several X-Forwarded-For lines', { timeout: 5000 }, async () => {
-    const { got } = await exchange(
-      jw,
-      u,
-      req(
-        'GET /b2 HTTP/1.1',
-        'Host: example.test',
-        'X-Forwarded-For: 203.0.113.7',
-        'X-Forwarded-For: 192.0.2.44',
-      ),
-      { localAddress: '127.0.0.10' },
-    );
-    assert.equal(only(got!.headers, 'x-forwarded-for'), '203.0.113.7');
-    const line = await jw.waitForLog((l) => l.component === 'access' && l.path === '/b2');
-    assert.equal(line.client, '203.0.113.7');
-  });
+  it(
+    'walks past every trusted hop, over several X-Forwarded-For lines',
+    { timeout: 5000 },
+    async () => {
+      const { got } = await exchange(
+        jw,
+        u,
+        req(
+          'GET /b2 HTTP/1.1',
+          'Host: example.test',
+          'X-Forwarded-For: 203.0.113.7',
+          'X-Forwarded-For: 192.0.2.44',
+        ),
+        { localAddress: '127.0.0.10' },
+      );
+      assert.equal(only(got!.headers, 'x-forwarded-for'), '203.0.113.7');
+      const line = await jw.waitForLog((l) => l.component === 'access' && l.path === '/b2');
+      assert.equal(line.client, '203.0.113.7');
+    },
+  );
 });
 
 describe('header rules with forwarded_for: append', { timeout: 30_000 }, () => {

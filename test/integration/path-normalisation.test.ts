@@ -38,7 +38,9 @@ describe('path normalisation', { timeout: 60_000 }, () => {
     const c = await RawClient.connect(jw.port);
     c.send(req(`GET ${target} HTTP/1.1`, 'Host: example.test'));
     // A connection closed with no answer reads as status 0.
-    const res = await c.response({ timeoutMs: 3000 }).catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+    const res = await c
+      .response({ timeoutMs: 3000 })
+      .catch(() => ({ status: 0, body: Buffer.alloc(0) }));
     c.destroy();
     const reached = [pub, priv, rest].flatMap((u, i) =>
       u.requests.slice(seen[i]).map((r) => ({ upstream: u.name, target: r.target })),

@@ -83,19 +83,26 @@ describe('routing', { timeout: 60_000 }, () => {
     assert.equal(await served('paths.test', '/users/7/orders/9/extra'), 404);
   });
 
-  it('answers 405 with Allow for a method the route does not accept', { timeout: 5000 }, async () => {
-    const before = ups.get('methods')!.requests.length;
-    const answer = await http.request('/thing', {
-      method: 'DELETE',
-      headers: { host: 'methods.test' },
-    });
-    assert.equal(answer.status, 405);
-    const allow = header(answer, 'allow').split(/\s*,\s*/);
-    assert.ok(allow.includes('GET') && allow.includes('POST'), `Allow: ${allow}`);
-    assert.ok(!allow.includes('DELETE'));
-    assert.equal(ups.get('methods')!.requests.length, before, 'the upstream saw the DELETE');
-    assert.equal(await served('methods.test', '/thing', { method: 'POST', body: 'x' }), 'methods');
-  });
+  it(
+    'answers 405 with Allow for a method the route does not accept',
+    { timeout: 5000 },
+    async () => {
+      const before = ups.get('methods')!.requests.length;
+      const answer = await http.request('/thing', {
+        method: 'DELETE',
+        headers: { host: 'methods.test' },
+      });
+      assert.equal(answer.status, 405);
+      const allow = header(answer, 'allow').split(/\s*,\s*/);
+      assert.ok(allow.includes('GET') && allow.includes('POST'), `Allow: ${allow}`);
+      assert.ok(!allow.includes('DELETE'));
+      assert.equal(ups.get('methods')!.requests.length, before, 'the upstream saw the DELETE');
+      assert.equal(
+        await served('methods.test', '/thing', { method: 'POST', body: 'x' }),
+        'methods',
+      );
+    },
+  );
 
   it('picks the route whose header condition holds', { timeout: 5000 }, async () => {
     assert.equal(await served('headers.test', '/', { headers: { 'x-version': '2' } }), 'h2');
@@ -109,7 +116,10 @@ describe('routing', { timeout: 60_000 }, () => {
     assert.equal(answer.status, 404);
     assert.equal(answer.text.trim(), 'Not Found');
     assert.match(header(answer, 'content-type'), /^text\/plain/);
-    assert.equal([...ups.values()].reduce((n, u) => n + u.requests.length, 0), seen);
+    assert.equal(
+      [...ups.values()].reduce((n, u) => n + u.requests.length, 0),
+      seen,
+    );
   });
 
   it('passes the Host header on as the client sent it', { timeout: 5000 }, async () => {
