@@ -57,7 +57,12 @@ export class Daemon {
     this.startHealth();
     this.watchEjections();
     const { address, port } = this.config.admin;
-    this.admin = await startAdmin(address, port, this, this.log.child({ component: 'admin' }));
+    this.admin = await startAdmin(
+      address,
+      port,
+      this,
+      componentLogger('admin', this.config.log.level),
+    );
     for (const l of this.config.listeners) {
       this.log.info({ listener: `${l.address}:${l.port}`, workers: count }, 'listening');
     }

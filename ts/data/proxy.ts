@@ -1,6 +1,7 @@
 // The request lifecycle on a worker: early filter, route, rate limit, select,
 // proxy with backpressure both ways, answer, log. One Exchange per request is
 // also undici's dispatch handler, so the per-request path allocates little.
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../log/logger.js';
@@ -301,7 +302,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       method: this.method as Dispatcher.HttpMethod,
       path: this.target,
       headers: this.headers,
-      body: this.body === null ? null : this.body.chunks(),
+      // undici reads async iterables too; its types only list streams.
+      body: this.body === null ? null : (this.body.chunks() as unknown as Readable),
     };
     cluster.pools[i].dispatch(opts, this);
   }

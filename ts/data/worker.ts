@@ -85,7 +85,8 @@ function main(): void {
       sockets.length = 0;
       drain(ctx, msg.timeoutMs, () => {
         const cut = ctx.inflight;
-        app.close();
+        // close() ends every connection; the republish's types lack it.
+        (app as unknown as { close(): void }).close();
         void ctx.runtime.destroy().finally(() => {
           post({ type: 'drained', id: init.id, cut });
           port.close();

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, keyPath, loadConfig, parseConfig } from '../../ts/config/load.js';
+
+const MINIMAL = `
+listeners: [{ port: 8080 }]
+clusters:
+  - name: orders
+    upstreams: [{ address: "127.0.0.1:3001" }]
+  - name: payments
+    upstreams: [{ address: "127.0.0.1:3002" }]
+routes:
+  - match: { prefix: /orders }
+    cluster: orders
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'jetway.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.code, 'JETWAY_CONFIG_INVALID');
+    assert.match(err.message, /^jetway\.yaml: invalid config/);
+    return err.problems;
+  }
+  assert.fail('config was accepted');
+}
+
+describe('config', () => {
+  it('fills every default of a minimal file', () => {
+    const c = parseConfig(MINIMAL);
+    assert.equal(c.workers, 0);
+    assert.deepEqual(c.admin, { address: '127.0.0.1', port: 9901 });
+    assert.equal(c.listeners[0].address, '127.0.0.1');
+    assert.equal(c.forwarded_for, 'replace');
+    assert.deepEqual(c.path, {
+      allow_encoded_slash: false,
+      allow_backslash: false,
+      merge_slashes: true,
+    });
+    const cluster = c.clusters[0];
+    assert.equal(cluster.policy, 'round_robin');
+    assert.deepEqual(cluster.hash, { key: 'client_ip', algorithm: 'ketama' });
+    assert.equal(cluster.upstreams[0].weight, 1);
+    assert.deepEqual(cluster.timeouts, { connect: 5000, header: 30_000, idle: 30_000, total: 0 });
+    assert.deepEqual(cluster.health.passive, {
+      max_failures: 5,
+      count_5xx: true,
+      eject_time: 30_000,
+    });
+    assert.equal(cluster.health.active, undefined);
+    assert.equal(cluster.retries, 1);
+    assert.equal(c.shutdown_timeout, 10_000);
+  });
+
+  it('reads durations as milliseconds or with a unit', () => {
+    const c = parseConfig(
+      MINIMAL.replace(
+        'upstreams: [{ address: "127.0.0.1:3001" }]',
+        'upstreams: [{ address: "127.0.0.1:3001" }]\n    timeouts: { connect: 250ms, header: 2s, idle: 1m, total: 1500 }',
+      ),
+    );
+    assert.deepEqual(c.clusters[0].timeouts, {
+      connect: 250,
+      header: 2000,
+      idle: 60_000,
+      total: 1500,
+    });
+  });
+
+  it('names the route, the unknown cluster and the known ones', () => {
+    const p = problems(MINIMAL.replace('cluster: orders', 'cluster: paymnts'));
+    assert.deepEqual(p, [
+      'routes[0].cluster: unknown cluster "paymnts" (known: orders, payments) (got "paymnts")',
+    ]);
+  });
+
+  it('names the key path and the value of a bad enum', () => {
+    const [p] = problems(MINIMAL.replace('- name: orders', '- name: orders\n    policy: fastest'));
+    assert.match(p, /^clusters\[0\]\.policy: .*round_robin.* \(got "fastest"\)$/);
+  });
+
+  it('refuses a bad duration with what it accepts', () => {
+    const [p] = problems(MINIMAL.replace('port: 8080 }]', 'port: 8080 }]\nshutdown_timeout: soon'));
+    assert.equal(
+      p,
+      'shutdown_timeout: not a duration (accepted: 250ms, 2s, 1m, 1h, or ms) (got "soon")',
+    );
+  });
+
+  it('refuses an unknown key instead of ignoring it', () => {
+    const [p] = problems(MINIMAL.replace('listeners:', 'listners: []\nlisteners:'));
+    assert.equal(p, '(top level): unknown key "listners"');
+  });
+
+  it('refuses two path kinds on one route', () => {
+    const [p] = problems(MINIMAL.replace('{ prefix: /orders }', '{ prefix: /orders, path: /x }'));
+    assert.match(p, /^routes\[0\]\.match: path, prefix and template are exclusive/);
+  });
+
+  it('refuses a duplicate cluster name', () => {
+    const [p] = problems(MINIMAL.replace('name: payments', 'name: orders'));
+    assert.equal(p, 'clusters[1].name: duplicate cluster "orders" (got "orders")');
+  });
+
+  it('refuses a duplicate YAML key with its line', () => {
+    const [p] = problems(MINIMAL.replace('listeners:', 'workers: 1\nworkers: 2\nlisteners:'));
+    assert.match(p, /^line 3: Map keys must be unique/);
+  });
+
+  it('refuses a malformed upstream address', () => {
+    const [p] = problems(MINIMAL.replace('"127.0.0.1:3001"', '"http://127.0.0.1"'));
+    assert.equal(
+      p,
+      'clusters[0].upstreams[0].address: not host:port (accepted: 127.0.0.1:3000) (got "http://127.0.0.1")',
+    );
+  });
+
+  it('says when the file cannot be read', () => {
+    assert.throws(
+      () => loadConfig('/nonexistent/jetway.yaml'),
+      (err: ConfigError) =>
+        err.code === 'JETWAY_CONFIG_INVALID' && err.problems[0] === 'cannot read: ENOENT',
+    );
+  });
+
+  it('accepts the bundled demo config', () => {
+    const file = fileURLToPath(new URL('../../../examples/demo.yaml', import.meta.url));
+    const c = parseConfig(readFileSync(file, 'utf8'), file);
+    assert.equal(c.listeners[0].port, 8080);
+    assert.equal(c.admin.port, 9901);
+  });
+
+  it('writes key paths the way the docs do', () => {
+    assert.equal(keyPath(['routes', 3, 'match', 'host']), 'routes[3].match.host');
+    assert.equal(keyPath([]), '(top level)');
+  });
+});
