@@ -12,6 +12,23 @@ import { freePort } from './ports.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const JETWAY_BIN = join(REPO_ROOT, 'bin', 'jetway.js');
 
+/** The admin /status document, as the daemon contract describes it. */
+export interface Status {
+  version: string;
+  workers: Array<{ id: number; hotpath: 'native' | 'wasm' | 'ts' }>;
+  clusters: Array<{
+    name: string;
+    policy: string;
+    upstreams: Array<{
+      address: string;
+      weight: number;
+      healthy: boolean;
+      ejected: boolean;
+      inflight: number;
+    }>;
+  }>;
+}
+
 export type LogLine = Record<string, unknown> & { msg?: string; component?: string };
 
 /** Children still running, killed if the test process exits without stopping them. */
@@ -79,6 +96,13 @@ export class Daemon {
   /** Access log lines (component "access"). */
   get accessLogs(): LogLine[] {
     return this.logs.filter((l) => l.component === 'access');
+  }
+
+  /** The admin /status document. */
+  async statusJson(): Promise<Status> {
+    const res = await fetch(`${this.adminOrigin}/status`, { signal: AbortSignal.timeout(3000) });
+    if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
+    return (await res.json()) as Status;
   }
 
   /** Resident set size of the daemon process in bytes, from /proc. */

@@ -1,0 +1,90 @@
+// C20: consistent hashing through the daemon. 1000 user ids are hashed on `X-User-Id` over a
+// cluster of five upstreams; the cluster is then edited (one removed; put back in another
+// order; a sixth added) by restarting the daemon with the new list, and every id is sent
+// again. Only the keys that must move may move.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NO_PASSIVE, cluster, route } from '../helpers/config.js';
+import { startDaemon } from '../helpers/daemon.js';
+import { HttpClient, header } from '../helpers/http.js';
+import { startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
+import { stopAll } from '../helpers/wait.js';
+
+const IDS = Array.from({ length: 1000 }, (_, i) => `user-${i * 7919}`);
+
+/** Starts Jetway over `ups` (in that order), sends every id, returns id -> upstream name. */
+async function mapIds(ups: ScriptedUpstream[]): Promise<Map<string, string>> {
+  const jw = await startDaemon({
+    clusters: [
+      cluster('ring', ups, {
+        policy: 'consistent_hash',
+        hash: { key: 'header:x-user-id', algorithm: 'ketama' },
+        health: NO_PASSIVE,
+      }),
+    ],
+    routes: [route('ring', { prefix: '/' })],
+  });
+  const http = new HttpClient(jw.origin, { connections: 16 });
+  const out = new Map<string, string>();
+  try {
+    for (let i = 0; i < IDS.length; i += 50) {
+      await Promise.all(
+        IDS.slice(i, i + 50).map(async (id) => {
+          const answer = await http.request('/profile', { headers: { 'x-user-id': id } });
+          assert.equal(answer.status, 200);
+          out.set(id, header(answer, 'x-upstream'));
+        }),
+      );
+    }
+  } finally {
+    await stopAll(http, jw);
+  }
+  return out;
+}
+
+function moved(from: Map<string, string>, to: Map<string, string>): string[] {
+  return IDS.filter((id) => from.get(id) !== to.get(id));
+}
+
+describe('consistent_hash remapping (C20)', { timeout: 120_000 }, () => {
+  const u: ScriptedUpstream[] = [];
+  let base: Map<string, string>;
+
+  before(async () => {
+    for (let i = 1; i <= 6; i++) u.push(await startUpstream({ name: `h${i}` }));
+    base = await mapIds(u.slice(0, 5));
+  });
+
+  after(() => stopAll(...u));
+
+  it('spreads keys within 25% of an even share', { timeout: 5000 }, () => {
+    for (const up of u.slice(0, 5)) {
+      const share = IDS.filter((id) => base.get(id) === up.name).length;
+      assert.ok(share >= 150 && share <= 250, `${up.name} got ${share} of 1000 keys`);
+    }
+  });
+
+  it('moves only the keys of a removed upstream', { timeout: 30_000 }, async () => {
+    const without = await mapIds([u[0]!, u[1]!, u[3]!, u[4]!]);
+    const stayers = IDS.filter((id) => base.get(id) !== 'h3');
+    const kept = stayers.filter((id) => without.get(id) === base.get(id)).length;
+    assert.ok(kept / stayers.length >= 0.99, `${stayers.length - kept} keys moved needlessly`);
+    assert.ok(IDS.every((id) => without.get(id) !== 'h3'));
+  });
+
+  it('moves no key when the list is only reordered', { timeout: 30_000 }, async () => {
+    const reordered = await mapIds([u[4]!, u[2]!, u[0]!, u[3]!, u[1]!]);
+    assert.deepEqual(moved(base, reordered), []);
+  });
+
+  it('moves about a sixth of the keys, all to an added upstream', { timeout: 30_000 }, async () => {
+    const six = await mapIds(u);
+    const m = moved(base, six);
+    assert.ok(m.length >= 120 && m.length <= 220, `${m.length} of 1000 keys moved`);
+    assert.deepEqual(
+      m.filter((id) => six.get(id) !== 'h6'),
+      [],
+      'keys moved between old upstreams',
+    );
+  });
+});
