@@ -1,6 +1,7 @@
 // Reads and validates a config file. A bad file is refused with one line per
 // problem: file, key path, what is wrong, the value received.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -39,12 +40,34 @@ export function parseConfig(text: string, file = '<config>'): Config {
   }
   const raw: unknown = doc.toJS();
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success)
+  if (!result.success) {
     throw new ConfigError(
       file,
       result.error.issues.map((i) => describe(i, raw)),
     );
+  }
+  const problems = resolveFiles(result.data, dirname(file));
+  if (problems.length > 0) throw new ConfigError(file, problems);
   return result.data;
+}
+
+/** Makes certificate paths absolute (relative to the config file) and checks they can be read. */
+function resolveFiles(config: Config, dir: string): string[] {
+  const problems: string[] = [];
+  config.listeners.forEach((l, i) => {
+    if (!l.tls) return;
+    for (const key of ['cert_file', 'key_file'] as const) {
+      const path = resolve(dir, l.tls[key]);
+      try {
+        accessSync(path, constants.R_OK);
+        l.tls[key] = path;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        problems.push(`listeners[${i}].tls.${key}: cannot read (${code}) (got "${l.tls[key]}")`);
+      }
+    }
+  });
+  return problems;
 }
 
 function describe(issue: z.core.$ZodIssue, raw: unknown): string {

@@ -179,6 +179,13 @@ const listener = z.strictObject({
   /** Address to accept on (127.0.0.1). */
   address: z.string().default('127.0.0.1'),
   port,
+  /** Terminate TLS here with this PEM certificate chain and key; plain HTTP when absent. */
+  tls: z
+    .strictObject({
+      cert_file: z.string().min(1),
+      key_file: z.string().min(1),
+    })
+    .optional(),
 });
 
 const pathOptions = z.strictObject({

@@ -103,6 +103,8 @@ export interface ForwardingFacts {
   peer: string;
   /** 'replace' or 'append' (config `forwarded_for`). */
   mode: 'replace' | 'append';
+  /** The scheme the client used to reach Jetway. */
+  scheme: 'http' | 'https';
 }
 
 /**
@@ -127,7 +129,7 @@ export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): stri
       : fwd.mode === 'append'
         ? fwd.peer
         : fwd.client;
-  const proto = fwd.peerTrusted && req.xForwardedProto !== '' ? req.xForwardedProto : 'http';
+  const proto = fwd.peerTrusted && req.xForwardedProto !== '' ? req.xForwardedProto : fwd.scheme;
   out.push('x-forwarded-for', chain, 'x-forwarded-proto', proto, 'x-real-ip', fwd.client);
   if (req.host !== '') out.push('x-forwarded-host', req.host);
   out.push('forwarded', forwardedValue(fwd.client, req.host, proto));

@@ -29,7 +29,12 @@ const NO_HEADER_VALUES: readonly string[] = [];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The uWS handler for every request on every listener. */
-export function handle(ctx: WorkerContext, res: HttpResponse, req: HttpRequest): void {
+export function handle(
+  ctx: WorkerContext,
+  scheme: 'http' | 'https',
+  res: HttpResponse,
+  req: HttpRequest,
+): void {
   const started = performance.now();
   const rt = ctx.runtime;
   const method = req.getCaseSensitiveMethod();
@@ -79,6 +84,7 @@ export function handle(ctx: WorkerContext, res: HttpResponse, req: HttpRequest):
     peer,
     peerTrusted: client !== peer || isTrusted(rt, peer),
     mode: rt.config.forwarded_for,
+    scheme,
   };
   const exchange = new Exchange(
     ctx,
@@ -237,6 +243,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   hashKey = '';
   private body: BodySource | null = null;
   private bodyTimer: NodeJS.Timeout | null = null;
+  private totalTimer: NodeJS.Timeout | null = null;
   private readonly tried: number[] = [];
   private attempts = 0;
   private upstream = -1;
@@ -271,6 +278,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     ctx.inflight++;
     res.onAborted(() => this.onDownstreamAborted());
+    const total = route.cluster.config.timeouts.total;
+    if (total > 0) this.totalTimer = setTimeout(() => this.onTotalTimeout(), total);
   }
 
   attachBody(limit: number, timeoutMs: number): void {
@@ -518,6 +527,19 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.fail(408, 'JETWAY_DOWNSTREAM_BODY_TIMEOUT');
   }
 
+  /** The whole exchange ran past `timeouts.total`: 504 if nothing was sent yet, else a cut. */
+  private onTotalTimeout(): void {
+    this.totalTimer = null;
+    this.body?.fail(new Error('total timeout'));
+    if (this.headWritten) {
+      if (!this.aborted) this.res.cork(() => this.cut('JETWAY_UPSTREAM_TOTAL_TIMEOUT'));
+      this.abortUpstream?.();
+      return;
+    }
+    this.responseStarted = true;
+    this.fail(504, 'JETWAY_UPSTREAM_TOTAL_TIMEOUT');
+  }
+
   private onBodyTooLarge(): void {
     this.body?.fail(new Error('request body too large'));
     if (this.headWritten) {
@@ -544,6 +566,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.clearBodyTimer();
+    if (this.totalTimer !== null) clearTimeout(this.totalTimer);
     this.releaseUpstream();
     const ctx = this.ctx;
     ctx.access?.info(

@@ -2,7 +2,7 @@
 // SO_REUSEPORT, so all workers share the ports), its own undici pools, and the
 // config snapshot the control plane last pushed.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { us_listen_socket } from 'uWebSockets.js';
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config/schema.js';
 import { UpstreamStates, type UpstreamStateBuffers } from '../health/state.js';
 import { loadHotPath, type HotPathShared } from '../hotpath/load.js';
@@ -50,11 +50,18 @@ function main(): void {
     onIdle: null,
   };
 
-  const app = uws.App();
-  app.any('/*', (res, req) => handle(ctx, res, req));
+  // Plain listeners share one app; each TLS listener has its own, with its certificate.
+  const plain = uws.App().any('/*', (res, req) => handle(ctx, 'http', res, req));
+  const apps: TemplatedApp[] = [plain];
   const sockets: us_listen_socket[] = [];
   let pending = init.config.listeners.length;
   for (const l of init.config.listeners) {
+    let app = plain;
+    if (l.tls) {
+      const opts = { cert_file_name: l.tls.cert_file, key_file_name: l.tls.key_file };
+      app = uws.SSLApp(opts).any('/*', (res, req) => handle(ctx, 'https', res, req));
+      apps.push(app);
+    }
     app.listen(l.address, l.port, (socket) => {
       if (!socket) {
         post({ type: 'failed', id: init.id, error: `cannot listen on ${l.address}:${l.port}` });
@@ -86,7 +93,7 @@ function main(): void {
       drain(ctx, msg.timeoutMs, () => {
         const cut = ctx.inflight;
         // close() ends every connection; the republish's types lack it.
-        (app as unknown as { close(): void }).close();
+        for (const app of apps) (app as unknown as { close(): void }).close();
         void ctx.runtime.destroy().finally(() => {
           post({ type: 'drained', id: init.id, cut });
           port.close();
