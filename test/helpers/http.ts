@@ -41,11 +41,11 @@ export class HttpClient {
     return { status: res.statusCode, headers: res.headers, text, ms: performance.now() - start };
   }
 
-  /** GET `path` and parse the body as JSON (the scripted upstream's echo). */
-  async json<T = EchoBody>(path: string, options: RequestOptions = {}): Promise<T & Answer> {
+  /** Requests `path`, expects 200, and parses the body as JSON (the scripted upstream's echo). */
+  async json<T = EchoBody>(path: string, options: RequestOptions = {}): Promise<T> {
     const answer = await this.request(path, options);
     if (answer.status !== 200) throw new Error(`${path}: status ${answer.status}: ${answer.text}`);
-    return { ...(JSON.parse(answer.text) as T), ...answer };
+    return JSON.parse(answer.text) as T;
   }
 
   close(): Promise<void> {

@@ -220,9 +220,9 @@ export class ScriptedUpstream {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Forgets what was recorded so far (connections stay open). */
+  /** Forgets the requests recorded so far; open connections keep their records. */
   clear(): void {
-    this.connections.length = 0;
+    for (const c of this.connections) c.requests.length = 0;
   }
 
   /** Resolves once `pred` holds for the recorded requests, polled every 10 ms. */

@@ -128,22 +128,23 @@ describe('request framing', { timeout: 90_000 }, () => {
   }
 
   it(
-    'forwards pipelined requests with bodies, each with its own body',
+    'forwards requests with bodies in sequence on one connection, each with its own body',
     {
       timeout: 10_000,
     },
     async () => {
       u.clear();
       const c = await RawClient.connect(jw.port);
-      c.send(
-        req('POST /one HTTP/1.1', 'Host: x', 'Content-Length: 5') +
-          'hello' +
-          req('POST /two HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked') +
-          '3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n' +
-          req('GET /three HTTP/1.1', 'Host: x'),
-      );
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await c.response()).status);
+      for (const bytes of [
+        req('POST /one HTTP/1.1', 'Host: x', 'Content-Length: 5') + 'hello',
+        req('POST /two HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked') +
+          '3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n',
+        req('GET /three HTTP/1.1', 'Host: x'),
+      ]) {
+        c.send(bytes);
+        statuses.push((await c.response()).status);
+      }
       c.destroy();
       assert.deepEqual(statuses, [200, 200, 200]);
       assert.deepEqual(
@@ -156,6 +157,23 @@ describe('request framing', { timeout: 90_000 }, () => {
       );
     },
   );
+
+  it('answers pipelined requests in order on one connection', { timeout: 10_000 }, async () => {
+    const c = await RawClient.connect(jw.port);
+    c.send(
+      req('POST /p1 HTTP/1.1', 'Host: x', 'Content-Length: 5') +
+        'hello' +
+        req('GET /p2 HTTP/1.1', 'Host: x') +
+        req('GET /p3 HTTP/1.1', 'Host: x'),
+    );
+    const targets = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await c.response({ timeoutMs: 3000 });
+      targets.push((JSON.parse(res.body.toString()) as { target: string }).target);
+    }
+    c.destroy();
+    assert.deepEqual(targets, ['/p1', '/p2', '/p3']);
+  });
 
   for (const [what, head] of [
     [
