@@ -182,7 +182,7 @@ describe('end to end with nginx and python http.server', { timeout: 120_000 }, (
     {
       timeout: 30_000,
     },
-    async () => {
+    async (t) => {
       const { stdout } = await run(
         'wrk',
         [
@@ -198,6 +198,7 @@ describe('end to end with nginx and python http.server', { timeout: 120_000 }, (
         { timeout: 20_000 },
       );
       const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+      t.diagnostic(`wrk: ${requests} requests in 3 s; ${/Requests\/sec:\s+\S+/.exec(stdout)?.[0]}`);
       assert.ok(requests > 100, `only ${requests} requests: ${stdout}`);
       assert.doesNotMatch(stdout, /Non-2xx or 3xx responses/);
       assert.doesNotMatch(stdout, /Socket errors/);

@@ -120,7 +120,9 @@ export class RawClient {
     for (;;) {
       this.offset = body.feed(this.buf, this.offset);
       if (body.done || this.ended) return;
-      await this.until(deadline, () => this.buf.length > this.offset || this.ended);
+      // Whatever is left is an incomplete chunk line: wait for bytes beyond it.
+      const had = this.buf.length;
+      await this.until(deadline, () => this.buf.length > had || this.ended);
     }
   }
 

@@ -31,6 +31,8 @@ export interface UpstreamRequest {
   complete: boolean;
   /** When the head arrived (performance.now()). */
   at: number;
+  /** Bytes this connection had written before the request arrived (for per-request counts). */
+  writtenBefore: number;
 }
 
 export interface ConnectionRecord {
@@ -334,7 +336,9 @@ class UpstreamConnection {
         at = parsed.end;
         this.begin(parsed.head.startLine, parsed.head.headers, parsed.head.raw);
       } else {
-        at = this.current.body.feed(this.buf, at);
+        const next = this.current.body.feed(this.buf, at);
+        if (next === at && !this.current.body.done) break; // needs more bytes
+        at = next;
       }
       if (this.current?.body.done) this.finish(true);
     }
@@ -357,6 +361,7 @@ class UpstreamConnection {
       bodySha256: '',
       complete: false,
       at: performance.now(),
+      writtenBefore: this.socket.bytesWritten,
     };
     this.record.requests.push(req);
     this.current = { req, body: new BodyReader(framing, length) };

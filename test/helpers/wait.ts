@@ -32,7 +32,8 @@ export function sampler(fn: () => number, everyMs: number) {
     }
   };
   take();
-  const timer = setInterval(take, everyMs);
+  // Unref'd: a test that fails half way must not keep the test process alive.
+  const timer = setInterval(take, everyMs).unref();
   return {
     samples,
     get max(): number {

@@ -82,7 +82,7 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
     u = await startUpstream({
       name: 'u',
       handler: async (r, reply) => {
-        const size = /\/download\/(\d+)/.exec(r.target)?.[1];
+        const size = /\/download\/(?:slow\/)?(\d+)/.exec(r.target)?.[1];
         if (size) {
           await reply.stream(
             Number(size),
@@ -106,77 +106,120 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
 
   after(() => stopAll(jw, u));
 
-  it(
-    'streams a 1 GiB upload to the upstream with bounded daemon memory',
-    {
-      timeout: 120_000,
-    },
-    async () => {
-      const base = jw.rss();
-      const rss = sampler(() => jw.rss(), 100);
-      const c = await RawClient.connect(jw.port);
-      c.send(req('POST /upload HTTP/1.1', 'Host: example.test', `Content-Length: ${GiB}`));
+  /** Uploads 1 GiB, framed by Content-Length or chunked; returns the echo and the RSS peak. */
+  async function upload(framing: 'length' | 'chunked') {
+    const base = jw.rss();
+    const rss = sampler(() => jw.rss(), 100);
+    const c = await RawClient.connect(jw.port);
+    try {
+      const te = framing === 'length' ? `Content-Length: ${GiB}` : 'Transfer-Encoding: chunked';
+      c.send(req('POST /upload HTTP/1.1', 'Host: example.test', te));
+      const chunkLine = Buffer.from(`${CHUNK.length.toString(16)}\r\n`);
       for (let sent = 0; sent < GiB; sent += CHUNK.length) {
-        if (!c.socket.write(CHUNK)) await new Promise((r) => c.socket.once('drain', r));
+        if (framing === 'chunked') c.socket.write(chunkLine);
+        const more = c.socket.write(CHUNK);
+        if (framing === 'chunked') c.socket.write('\r\n');
+        if (!more) await drainOrStall(c, sent);
       }
+      if (framing === 'chunked') c.socket.write('0\r\n\r\n');
       const res = await c.response({ timeoutMs: 60_000 });
-      c.destroy();
-      rss.stop();
-      assert.equal(res.status, 200);
       const echo = JSON.parse(res.body.toString()) as { bodyLength: number; bodySha256: string };
-      assert.equal(echo.bodyLength, GiB);
-      assert.equal(echo.bodySha256, patternSha(GiB));
-      const growth = rss.max - base;
-      assert.ok(growth < 300 * MiB, `daemon RSS grew ${Math.round(growth / MiB)} MiB`);
-    },
-  );
+      return { status: res.status, echo, growth: Math.max(...rss.stop()) - base };
+    } finally {
+      rss.stop();
+      c.destroy();
+    }
+  }
+
+  /** Waits for the socket to drain; fails fast when the daemon stops taking bytes. */
+  async function drainOrStall(c: RawClient, sent: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const got = u.connections.reduce((n, k) => n + k.bytesReceived, 0);
+        reject(new Error(`upload stalled for 15 s after ${sent} bytes; upstream got ${got}`));
+      }, 15_000);
+    });
+    try {
+      await Promise.race([new Promise((r) => c.socket.once('drain', r)), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  for (const framing of ['length', 'chunked'] as const) {
+    it(
+      `streams a 1 GiB upload (${framing}) to the upstream with bounded daemon memory`,
+      {
+        timeout: 120_000,
+      },
+      async (t) => {
+        const r = await upload(framing);
+        t.diagnostic(`daemon RSS growth ${Math.round(r.growth / MiB)} MiB`);
+        assert.equal(r.status, 200);
+        assert.equal(r.echo.bodyLength, GiB);
+        assert.equal(r.echo.bodySha256, patternSha(GiB));
+        assert.ok(r.growth < 300 * MiB, `daemon RSS grew ${Math.round(r.growth / MiB)} MiB`);
+      },
+    );
+  }
 
   it(
     'streams a 1 GiB download to the client with bounded daemon memory',
     {
       timeout: 120_000,
     },
-    async () => {
+    async (t) => {
       const base = jw.rss();
       const rss = sampler(() => jw.rss(), 100);
       const d = await download(jw.port, `/download/${GiB}`);
-      await d.done;
-      rss.stop();
+      try {
+        await d.done;
+      } finally {
+        rss.stop();
+        d.socket.destroy();
+      }
+      const growth = rss.max - base;
+      t.diagnostic(`daemon RSS growth ${Math.round(growth / MiB)} MiB`);
       assert.equal(d.status, 200);
       assert.equal(d.length, GiB);
       assert.equal(d.sha256, patternSha(GiB));
-      const growth = rss.max - base;
       assert.ok(growth < 300 * MiB, `daemon RSS grew ${Math.round(growth / MiB)} MiB`);
     },
   );
 
-  it('slows the upstream down when the client stops reading', { timeout: 60_000 }, async () => {
+  it('slows the upstream down when the client stops reading', { timeout: 60_000 }, async (t) => {
     const total = 256 * MiB;
-    u.clear();
     const base = jw.rss();
     const d = await download(jw.port, `/download/slow/${total}`);
-    await until('the first MiB to arrive', () => d.length >= MiB, 10_000);
-    d.socket.pause();
-    const readAtPause = d.length;
-    await delay(1000);
-    const conn = u.connections.find((k) => k.requests.some((r) => r.target.includes('slow')))!;
-    const writtenAfter1s = conn.bytesWritten();
-    await delay(2000);
-    const writtenAfter3s = conn.bytesWritten();
-    const rssPaused = jw.rss();
+    try {
+      await until('the first MiB to arrive', () => d.length >= MiB, 10_000);
+      d.socket.pause();
+      const readAtPause = d.length;
+      await delay(1000);
+      const conn = u.connections.find((k) => k.requests.some((r) => r.target.includes('slow')))!;
+      const start = conn.requests.find((r) => r.target.includes('slow'))!.writtenBefore;
+      const writtenAfter1s = conn.bytesWritten() - start;
+      await delay(2000);
+      const writtenAfter3s = conn.bytesWritten() - start;
+      const growth = jw.rss() - base;
+      const buffered = writtenAfter3s - readAtPause;
+      t.diagnostic(
+        `buffered ${Math.round(buffered / MiB)} MiB, RSS +${Math.round(growth / MiB)} MiB`,
+      );
 
-    assert.ok(
-      writtenAfter3s - writtenAfter1s < 4 * MiB,
-      `the upstream kept sending: ${writtenAfter3s - writtenAfter1s} bytes in 2 s`,
-    );
-    assert.ok(
-      writtenAfter3s - readAtPause < 64 * MiB,
-      `${Math.round((writtenAfter3s - readAtPause) / MiB)} MiB buffered between the two ends`,
-    );
-    assert.ok(rssPaused - base < 100 * MiB, `RSS grew ${Math.round((rssPaused - base) / MiB)} MiB`);
+      assert.ok(
+        writtenAfter3s - writtenAfter1s < 4 * MiB,
+        `the upstream kept sending: ${writtenAfter3s - writtenAfter1s} bytes in 2 s`,
+      );
+      assert.ok(buffered < 64 * MiB, `${Math.round(buffered / MiB)} MiB buffered in between`);
+      assert.ok(growth < 100 * MiB, `RSS grew ${Math.round(growth / MiB)} MiB`);
 
-    d.socket.resume();
-    await d.done;
-    assert.equal(d.length, total);
+      d.socket.resume();
+      await d.done;
+      assert.equal(d.length, total);
+    } finally {
+      d.socket.destroy();
+    }
   });
 });
