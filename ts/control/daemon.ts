@@ -21,6 +21,7 @@ export class Daemon {
   private readonly pool: WorkerPool;
   private states: UpstreamStates;
   private health: ActiveHealthChecker | null = null;
+  private readonly probe = new HttpProbe();
   private admin: Server | null = null;
   private ejectionWatch: NodeJS.Timeout | null = null;
   private generation = 0;
@@ -129,6 +130,7 @@ export class Daemon {
     this.stopping = true;
     this.log.info({ signal, timeout_ms: this.config.shutdown_timeout }, 'shutting down');
     this.health?.stop();
+    await this.probe.close();
     if (this.ejectionWatch) clearInterval(this.ejectionWatch);
     await this.pool.drain(this.config.shutdown_timeout);
     await new Promise<void>((resolve) =>
@@ -146,7 +148,7 @@ export class Daemon {
     this.health = new ActiveHealthChecker({
       clusters: this.config.clusters,
       states: this.states,
-      probe: new HttpProbe(),
+      probe: this.probe,
       logger: componentLogger('health', this.config.log.level),
     });
     this.health.start();

@@ -2,8 +2,7 @@
 // and selection policy, each route's limiter. Built off the request path when a
 // snapshot arrives and swapped in whole, so a request sees one config only.
 import { Pool } from 'undici';
-import { createPolicy } from '../balance/index.js';
-import type { ClusterView, SelectionPolicy } from '../balance/policy.js';
+import { createPolicy, StatesView, type SelectionPolicy } from '../balance/index.js';
 import type { ClusterConfig, Config, RouteConfig } from '../config/schema.js';
 import type { UpstreamStates } from '../health/state.js';
 import type {
@@ -112,12 +111,11 @@ function buildCluster(
 ): ClusterRuntime {
   const slots = c.upstreams.map((_, i) => first + i);
   const pools = c.upstreams.map((u) => new Pool(`http://${u.address}`, poolOptions(c)));
-  const view: ClusterView = {
-    size: c.upstreams.length,
-    weight: (i) => c.upstreams[i].weight,
-    usable: (i) => states.usable(first + i, Date.now()),
-    inflight: (i) => states.inflight(first + i),
-  };
+  const view = new StatesView(
+    states,
+    first,
+    c.upstreams.map((u) => u.weight),
+  );
   const ring =
     c.policy === 'consistent_hash'
       ? hotpath.compileRing(

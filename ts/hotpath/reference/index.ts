@@ -1,0 +1,62 @@
+// The plain TypeScript hot path: the third implementation of `HotPath`, beside the native
+// addon and the WASM build of the Rust core. It pins the semantics in the conformance suite
+// and is the "plain TypeScript" column of the micro-benchmarks; one file per algorithm.
+
+import {
+  HotPathError,
+  type CidrSet,
+  type HotPath,
+  type Limiter,
+  type LimiterSpec,
+  type NormalizeOptions,
+  type RingAlgorithm,
+} from '../types.js';
+import { ReferenceCidrSet } from './cidr.js';
+import { clientAddress } from './forwarded.js';
+import { MapLimiter, quotaOf } from './gcra.js';
+import { KetamaRing } from './ketama.js';
+import { MaglevRing } from './maglev.js';
+import { normalize, pathErrorCode } from './normalize.js';
+import { compileRouter } from './router.js';
+
+/** The reference backend. */
+export function createReferenceHotPath(): HotPath {
+  return new ReferenceHotPath();
+}
+
+class ReferenceHotPath implements HotPath {
+  readonly backend = 'ts' as const;
+  /** Limiters by id, with the spec each was made for. */
+  private readonly limiters = new Map<string, { spec: string; limiter: Limiter }>();
+
+  normalizePath(rawPath: string, options: NormalizeOptions): string {
+    const path = normalize(rawPath, options);
+    if (typeof path === 'string') return path;
+    const code = pathErrorCode(path);
+    throw new HotPathError(code, `path "${rawPath.slice(0, 200)}" cannot be normalised: ${code}`);
+  }
+
+  compileRouter = compileRouter;
+
+  compileRing(
+    algorithm: RingAlgorithm,
+    upstreams: ReadonlyArray<{ name: string; weight: number }>,
+  ) {
+    return algorithm === 'maglev' ? new MaglevRing(upstreams) : new KetamaRing(upstreams);
+  }
+
+  limiter(id: string, spec: LimiterSpec): Limiter {
+    const key = `${spec.rate}/${spec.periodMs}/${spec.burst}`;
+    const held = this.limiters.get(id);
+    if (held !== undefined && held.spec === key) return held.limiter;
+    const limiter = new MapLimiter(quotaOf(spec));
+    this.limiters.set(id, { spec: key, limiter });
+    return limiter;
+  }
+
+  compileCidrs(ranges: readonly string[]): CidrSet {
+    return new ReferenceCidrSet(ranges);
+  }
+
+  clientAddress = clientAddress;
+}
