@@ -179,9 +179,7 @@ describe('end to end with nginx and python http.server', { timeout: 120_000 }, (
 
   it(
     'holds a short wrk burst with no errors and no non-2xx answers',
-    {
-      timeout: 30_000,
-    },
+    { timeout: 30_000 },
     async (t) => {
       const { stdout } = await run(
         'wrk',

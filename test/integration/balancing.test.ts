@@ -105,9 +105,7 @@ describe('selection policies (one worker)', { timeout: 120_000 }, () => {
 
   it(
     'round_robin skips a refused upstream, retries, ejects it once, then shares evenly',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const first = await sequence('/rf', 3);
       const ejections = jw.logs.filter((l) => l.msg === 'upstream ejected');
@@ -172,9 +170,7 @@ describe('selection policies (one worker)', { timeout: 120_000 }, () => {
 
   it(
     'random_two never picks the upstream with the most requests in flight',
-    {
-      timeout: 20_000,
-    },
+    { timeout: 20_000 },
     async () => {
       const p2c = up.p2c!;
       const held = Array.from({ length: 12 }, (_, i) => http.request(`/p2c/hold/h${i}`));

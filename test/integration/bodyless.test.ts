@@ -64,9 +64,7 @@ describe('bodyless responses (C14)', { timeout: 60_000 }, () => {
 
   it(
     'passes a 304 on at once with no body, then the next answer intact',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const r = await onOneConnection('GET', '/doc', ['If-None-Match: "v1"']);
       assert.equal(r.first.status, 304);
@@ -80,9 +78,7 @@ describe('bodyless responses (C14)', { timeout: 60_000 }, () => {
 
   it(
     'passes a 204 on with no body and no Transfer-Encoding, then the next answer intact',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const r = await onOneConnection('DELETE', '/item/1');
       assert.equal(r.first.status, 204);
@@ -95,9 +91,7 @@ describe('bodyless responses (C14)', { timeout: 60_000 }, () => {
 
   it(
     'answers HEAD with headers only, then the next answer intact',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const r = await onOneConnection('HEAD', '/file');
       assert.equal(r.first.status, 200);
@@ -111,9 +105,7 @@ describe('bodyless responses (C14)', { timeout: 60_000 }, () => {
 
   it(
     'drops stray bytes after a 204 and does not reuse that upstream connection',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       u.clear();
       const r = await onOneConnection('DELETE', '/junk');

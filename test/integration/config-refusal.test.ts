@@ -50,9 +50,7 @@ async function startRefused(edit: (s: string) => string) {
 describe('config refusal', { timeout: 60_000 }, () => {
   it(
     'refuses an unknown cluster, naming file, key path and the known names',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const r = await startRefused((s) => s.replace('cluster: orders', 'cluster: paymnts'));
       assert.equal(r.code, 1);
@@ -67,9 +65,7 @@ describe('config refusal', { timeout: 60_000 }, () => {
 
   it(
     'refuses a bad duration, naming the key path and the value received',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const r = await startRefused((s) => s.replace('connect: 2s', 'connect: "2 seconds"'));
       assert.equal(r.code, 1);
@@ -112,9 +108,7 @@ describe('config refusal', { timeout: 60_000 }, () => {
 
   it(
     'exits 1 with a message when the listener port is taken, leaving nothing listening',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const blocker = net.createServer();
       await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
@@ -134,9 +128,7 @@ describe('config refusal', { timeout: 60_000 }, () => {
 
   it(
     'validates a good file with exit 0 and "ok", a bad one with exit 1',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const good = writeConfig(yaml(8080, 9901));
       const ok = await runCli(['validate', '--config', good]);

@@ -41,9 +41,7 @@ describe('request framing', { timeout: 90_000 }, () => {
 
   it(
     'rejects a second Content-Length that differs, reaching no upstream',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const r = await send(
         req('POST /f HTTP/1.1', 'Host: example.test', 'Content-Length: 3', 'Content-Length: 10') +
@@ -64,9 +62,7 @@ describe('request framing', { timeout: 90_000 }, () => {
   ]) {
     it(
       `refuses Content-Length with ${what}, reaching no upstream`,
-      {
-        timeout: 10_000,
-      },
+      { timeout: 10_000 },
       async () => {
         const r = await send(
           req('POST /f HTTP/1.1', 'Host: example.test', `Content-Length: ${value}`) + 'abcdefghij',
@@ -84,9 +80,7 @@ describe('request framing', { timeout: 90_000 }, () => {
   ]) {
     it(
       `refuses Transfer-Encoding with ${what}, reaching no upstream`,
-      {
-        timeout: 10_000,
-      },
+      { timeout: 10_000 },
       async () => {
         const r = await send(
           req('POST /te HTTP/1.1', 'Host: example.test', `Transfer-Encoding: ${te}`) +
@@ -129,9 +123,7 @@ describe('request framing', { timeout: 90_000 }, () => {
 
   it(
     'forwards requests with bodies in sequence on one connection, each with its own body',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       u.clear();
       const c = await RawClient.connect(jw.port);
@@ -202,4 +194,71 @@ describe('request framing', { timeout: 90_000 }, () => {
       }
     });
   }
+
+  it(
+    'never leaves a request with a ten-digit Content-Length hanging',
+    {
+      timeout: 10_000,
+    },
+    async () => {
+      // uWS reads at most nine digits of Content-Length; with no max_body_bytes set, Jetway
+      // must still answer (413 or 400), or forward the body.
+      const c = await RawClient.connect(jw.port);
+      c.send(
+        req('POST /huge HTTP/1.1', 'Host: x', 'Content-Length: 5000000000') + 'c'.repeat(1024),
+      );
+      const res = await c.response({ timeoutMs: 3000 }).catch(() => undefined);
+      const closed = await c.waitClosed(100);
+      c.destroy();
+      const forwarded = u.requests.some((r) => r.target === '/huge');
+      assert.ok(res !== undefined || closed || forwarded, 'no answer, no close, nothing forwarded');
+      if (res) assert.ok([400, 413].includes(res.status), `got ${res.status}`);
+    },
+  );
+});
+
+describe('request body size', { timeout: 60_000 }, () => {
+  let u: ScriptedUpstream;
+  let jw: Daemon;
+
+  before(async () => {
+    u = await startUpstream({ name: 'u' });
+    jw = await startDaemon({
+      limits: { max_body_bytes: 1000 },
+      clusters: [cluster('api', [u])],
+      routes: [route('api', { prefix: '/' })],
+    });
+  });
+
+  after(() => stopAll(jw, u));
+
+  it(
+    'answers 413 to a Content-Length over max_body_bytes, reaching no upstream',
+    {
+      timeout: 10_000,
+    },
+    async () => {
+      const c = await RawClient.connect(jw.port);
+      c.send(req('POST /big HTTP/1.1', 'Host: x', 'Content-Length: 2000') + 'a'.repeat(2000));
+      const res = await c.response({ timeoutMs: 3000 });
+      c.destroy();
+      assert.equal(res.status, 413);
+      assert.equal(u.requests.filter((r) => r.target === '/big').length, 0);
+    },
+  );
+
+  it('stops a chunked body that grows past max_body_bytes', { timeout: 10_000 }, async () => {
+    const c = await RawClient.connect(jw.port);
+    c.send(req('POST /grow HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked'));
+    for (let i = 0; i < 5; i++) c.send(`1f4\r\n${'b'.repeat(500)}\r\n`);
+    c.send('0\r\n\r\n');
+    const res = await c.response({ timeoutMs: 3000 }).catch(() => undefined);
+    c.destroy();
+    assert.ok(res === undefined || res.status === 413, `got ${res?.status}`);
+    const seen = u.requests.filter((r) => r.target === '/grow');
+    assert.ok(
+      seen.every((r) => !r.complete),
+      'the upstream got the whole oversized body',
+    );
+  });
 });

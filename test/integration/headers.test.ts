@@ -153,6 +153,12 @@ describe('header rules', { timeout: 60_000 }, () => {
     }
   });
 
+  it('adds no header that names the proxy software', { timeout: 5000 }, async () => {
+    const { res } = await exchange(jw, u, req('GET /plain HTTP/1.1', 'Host: example.test'));
+    assert.equal(res.status, 200);
+    assert.deepEqual(headerValues(res.headers, 'uwebsockets'), [], 'uWS write mark leaked');
+  });
+
   it('passes several Set-Cookie lines on untouched and in order', { timeout: 5000 }, async () => {
     const cookies = [
       'a=1; Path=/; HttpOnly',
@@ -175,9 +181,7 @@ describe('header rules', { timeout: 60_000 }, () => {
 
   it(
     'resets forwarding headers from an untrusted peer to its own address (C08 case A)',
-    {
-      timeout: 5000,
-    },
+    { timeout: 5000 },
     async () => {
       const { res, got } = await exchange(
         jw,
@@ -210,9 +214,7 @@ describe('header rules', { timeout: 60_000 }, () => {
 
   it(
     'takes the right-most untrusted X-Forwarded-For entry behind a trusted proxy (C08 case B)',
-    {
-      timeout: 5000,
-    },
+    { timeout: 5000 },
     async () => {
       const { got } = await exchange(
         jw,

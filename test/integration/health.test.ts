@@ -91,9 +91,7 @@ describe('active health checks (C19)', { timeout: 90_000 }, () => {
 
   it(
     'takes an upstream out after 3 failed probes, brings it back after 2, logging each flip once',
-    {
-      timeout: 60_000,
-    },
+    { timeout: 60_000 },
     async () => {
       const traffic = steadyTraffic(http, '/work');
       try {
@@ -206,9 +204,7 @@ describe('passive health checks', { timeout: 30_000 }, () => {
 
   it(
     'ejects an upstream after 3 failures in a row and takes it back after eject_time',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) statuses.push((await http.request(`/a/${i}`)).status);

@@ -80,9 +80,7 @@ describe('keep-alive race with the upstream (C18)', { timeout: 90_000 }, () => {
 
   it(
     'uses the upstream’s Keep-Alive hint so a POST never meets a closed connection',
-    {
-      timeout: 30_000,
-    },
+    { timeout: 30_000 },
     async () => {
       await stopAll(http, jw, u);
       u = await startUpstream({

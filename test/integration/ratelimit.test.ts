@@ -47,9 +47,7 @@ describe('rate limits across workers', { timeout: 90_000 }, () => {
 
   it(
     'lets exactly the quota through when 40 requests race over 8 connections',
-    {
-      timeout: 20_000,
-    },
+    { timeout: 20_000 },
     async () => {
       // Eight connections spread over the workers (SO_REUSEPORT hashes each connection).
       const answers = await Promise.all(
@@ -95,9 +93,7 @@ describe('rate limits across workers', { timeout: 90_000 }, () => {
 
   it(
     'does not refill the quota a second later (C21: a bucket, not a window)',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const burst = async (tag: string): Promise<Answer[]> =>
         Promise.all(Array.from({ length: 5 }, (_, i) => http.request(`/c21/${tag}${i}`)));
@@ -121,9 +117,7 @@ describe('rate limits across workers', { timeout: 90_000 }, () => {
 
   it(
     'lets no double quota through across a clock-aligned window edge (C21)',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       // A fixed window would reset at each multiple of the 2 s period since the epoch.
       await delay(2000 - (Date.now() % 2000) + 1700);
@@ -147,9 +141,7 @@ describe('rate limits across workers', { timeout: 90_000 }, () => {
 
   it(
     'counts a client_ip limit against the address found past trusted proxies (C08)',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const from = async (local: string, xff: string, n: number) => {
         const c = await RawClient.connect(jw.port, { localAddress: local });

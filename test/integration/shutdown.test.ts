@@ -37,9 +37,7 @@ describe('graceful shutdown', { timeout: 60_000 }, () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(
       `finishes an in-flight request on ${signal}, refuses new connections, exits 0`,
-      {
-        timeout: 20_000,
-      },
+      { timeout: 20_000 },
       async () => {
         const d = await setUp('5s');
         const c = await RawClient.connect(d.port);

@@ -131,28 +131,30 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
     }
   }
 
-  /** Waits for the socket to drain; fails fast when the daemon stops taking bytes. */
+  /** Waits for the socket to drain; fails fast when the daemon stops taking bytes or closes. */
   async function drainOrStall(c: RawClient, sent: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<never>((_, reject) => {
+    let onClose: (() => void) | undefined;
+    const got = () => u.connections.reduce((n, k) => n + k.bytesReceived, 0);
+    const failed = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const got = u.connections.reduce((n, k) => n + k.bytesReceived, 0);
-        reject(new Error(`upload stalled for 15 s after ${sent} bytes; upstream got ${got}`));
+        reject(new Error(`upload stalled for 15 s after ${sent} bytes; upstream got ${got()}`));
       }, 15_000);
+      onClose = () => reject(new Error(`closed by the daemon after ${sent} bytes, no answer`));
+      c.socket.once('close', onClose);
     });
     try {
-      await Promise.race([new Promise((r) => c.socket.once('drain', r)), stalled]);
+      await Promise.race([new Promise((r) => c.socket.once('drain', r)), failed]);
     } finally {
       clearTimeout(timer);
+      c.socket.off('close', onClose!);
     }
   }
 
   for (const framing of ['length', 'chunked'] as const) {
     it(
       `streams a 1 GiB upload (${framing}) to the upstream with bounded daemon memory`,
-      {
-        timeout: 120_000,
-      },
+      { timeout: 120_000 },
       async (t) => {
         const r = await upload(framing);
         t.diagnostic(`daemon RSS growth ${Math.round(r.growth / MiB)} MiB`);
@@ -166,9 +168,7 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
 
   it(
     'streams a 1 GiB download to the client with bounded daemon memory',
-    {
-      timeout: 120_000,
-    },
+    { timeout: 120_000 },
     async (t) => {
       const base = jw.rss();
       const rss = sampler(() => jw.rss(), 100);

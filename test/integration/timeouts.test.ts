@@ -75,9 +75,7 @@ describe('timeouts (C17)', { timeout: 120_000 }, () => {
 
   it(
     'answers 504 within about 2 s when the upstream never answers (U1)',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const { c, sent } = await open('/u1');
       const res = await c.response({ timeoutMs: 6000 });
@@ -97,9 +95,7 @@ describe('timeouts (C17)', { timeout: 120_000 }, () => {
 
   it(
     'cuts the client connection when a Content-Length body stalls (U2)',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const { c } = await open('/u2');
       const res = await c.response({ timeoutMs: 6000 });
@@ -125,9 +121,7 @@ describe('timeouts (C17)', { timeout: 120_000 }, () => {
 
   it(
     'cuts an exchange at the total timeout even while bytes still flow',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const { c, sent } = await open('/total/dribble');
       const res = await c.response({ timeoutMs: 6000 }).catch(() => undefined);
@@ -150,9 +144,7 @@ describe('timeouts (C17)', { timeout: 120_000 }, () => {
 
   it(
     'frees the pool slot of a timed-out exchange for the next request',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const first = await open('/one/u1');
       assert.equal((await first.c.response({ timeoutMs: 5000 })).status, 504);
@@ -167,9 +159,7 @@ describe('timeouts (C17)', { timeout: 120_000 }, () => {
 
   it(
     'answers 408 or closes when the client body stalls, and releases the upstream',
-    {
-      timeout: 15_000,
-    },
+    { timeout: 15_000 },
     async () => {
       const c = await RawClient.connect(jw.port);
       c.send(req('POST /slow-body HTTP/1.1', 'Host: example.test', 'Content-Length: 100') + 'a');

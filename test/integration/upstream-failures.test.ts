@@ -69,9 +69,7 @@ describe('upstream failures', { timeout: 90_000 }, () => {
 
   it(
     'answers 502 Bad Gateway when the upstream refuses the connection',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       const answer = await http.request('/refused/x');
       assert.equal(answer.status, 502);
@@ -104,9 +102,7 @@ describe('upstream failures', { timeout: 90_000 }, () => {
 
   it(
     'retries a GET on the next upstream when the connect is refused',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       live.clear();
       for (let i = 0; i < 6; i++) {
@@ -120,9 +116,7 @@ describe('upstream failures', { timeout: 90_000 }, () => {
 
   it(
     'retries a POST whose connect was refused, delivering it once',
-    {
-      timeout: 10_000,
-    },
+    { timeout: 10_000 },
     async () => {
       live.clear();
       for (let i = 0; i < 4; i++) {
@@ -170,9 +164,7 @@ describe('an upstream killed mid-response', { timeout: 30_000 }, () => {
 
   it(
     'ends the client connection without a complete body, and keeps serving',
-    {
-      timeout: 20_000,
-    },
+    { timeout: 20_000 },
     async () => {
       const child = track(spawn(process.execPath, ['-e', KILLABLE], { stdio: 'pipe' }));
       const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
