@@ -11,9 +11,16 @@ npm run lint
 
 echo "== rust"
 cargo test --workspace --quiet
+bash scripts/check-core-msrv.sh
+
+echo "== fuzz (briefly)"
+bash scripts/fuzz.sh 5
 
 echo "== node, native hot path"
-JETWAY_HOTPATH=native node --test --test-concurrency=1 dist/test/
+JETWAY_HOTPATH=native JETWAY_REQUIRE_BACKENDS=native,wasm,ts node --test --test-concurrency=1 dist/test/
 
 echo "== node integration, wasm hot path"
 JETWAY_HOTPATH=wasm node --test --test-concurrency=1 dist/test/integration/
+
+echo "== bench smoke (no timing assertion)"
+node dist/bench/main.js smoke

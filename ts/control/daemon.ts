@@ -8,11 +8,11 @@ import type { Config } from '../config/schema.js';
 import { ActiveHealthChecker } from '../health/active.js';
 import { HttpProbe } from '../health/probe.js';
 import { UpstreamStates } from '../health/state.js';
-import { createHotPathShared } from '../hotpath/load.js';
+import { createHotPathShared, loadHotPath } from '../hotpath/load.js';
 import { componentLogger, type Logger } from '../log/logger.js';
 import { loadUws } from '../data/uws.js';
 import { startAdmin } from './admin.js';
-import { WorkerPool } from './workers.js';
+import { WorkerPool, type HotPathSetup } from './workers.js';
 
 const VERSION = '0.1.0';
 
@@ -49,7 +49,7 @@ export class Daemon {
   private async run(): Promise<void> {
     const count = this.config.workers || availableParallelism();
     try {
-      await this.pool.start(count, this.config, this.states, createHotPathShared());
+      await this.pool.start(count, this.config, this.states, this.resolveHotPath());
     } catch (err) {
       await this.pool.drain(0);
       throw err;
@@ -70,6 +70,15 @@ export class Daemon {
     process.on('SIGTERM', () => void this.stop('SIGTERM'));
     process.on('SIGINT', () => void this.stop('SIGINT'));
     process.on('SIGHUP', () => void this.reload());
+  }
+
+  /** Picks the hot-path backends once, here, so every worker loads the same ones. */
+  private resolveHotPath(): HotPathSetup {
+    const shared = createHotPathShared();
+    const loaded = loadHotPath(shared);
+    if (loaded.fallback) this.log.warn({ reason: loaded.fallback }, 'hot path fell back');
+    this.log.info({ hotpath: loaded.choice.backend, limits: loaded.choice.limits }, 'hot path');
+    return { shared, choice: loaded.choice };
   }
 
   ready(): boolean {

@@ -3,14 +3,22 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import type { UpstreamStates } from '../health/state.js';
-import type { HotPathShared } from '../hotpath/load.js';
+import type { HotPathChoice, HotPathShared } from '../hotpath/load.js';
 import type { Logger } from '../log/logger.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../data/worker.js';
 
 export interface WorkerInfo {
   id: number;
+  /** native, wasm, ts, or auto (the per-function default). */
   hotpath: string;
-  fallback?: string;
+  /** The backend that keeps this worker's rate-limit buckets. */
+  limits: string;
+}
+
+/** The hot-path state every worker shares and the backends they all load. */
+export interface HotPathSetup {
+  shared: HotPathShared;
+  choice: HotPathChoice;
 }
 
 export class WorkerPool {
@@ -24,7 +32,7 @@ export class WorkerPool {
     count: number,
     config: Config,
     states: UpstreamStates,
-    hotpath: HotPathShared,
+    hotpath: HotPathSetup,
   ): Promise<void> {
     const ready = Array.from({ length: count }, (_, id) => this.spawn(id, config, states, hotpath));
     await Promise.all(ready);
@@ -34,18 +42,23 @@ export class WorkerPool {
     id: number,
     config: Config,
     states: UpstreamStates,
-    hotpath: HotPathShared,
+    hotpath: HotPathSetup,
   ): Promise<void> {
-    const init: WorkerInit = { id, config, states: states.buffers, hotpath, generation: 0 };
+    const init: WorkerInit = {
+      id,
+      config,
+      states: states.buffers,
+      hotpath: hotpath.shared,
+      choice: hotpath.choice,
+      generation: 0,
+    };
     const worker = new Worker(new URL('../data/worker.js', import.meta.url), { workerData: init });
     this.workers.push(worker);
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'ready') {
-          this.info[id] = { id, hotpath: msg.hotpath, fallback: msg.fallback };
-          if (msg.fallback)
-            this.log.warn({ worker: id, reason: msg.fallback }, 'hot path fell back');
+          this.info[id] = { id, hotpath: msg.hotpath, limits: msg.limits };
           resolve();
         } else if (msg.type === 'failed') {
           reject(new Error(`worker ${id}: ${msg.error}`));

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config/schema.js';
 import { UpstreamStates, type UpstreamStateBuffers } from '../health/state.js';
-import { loadHotPath, type HotPathShared } from '../hotpath/load.js';
+import { loadChosenHotPath, type HotPathChoice, type HotPathShared } from '../hotpath/load.js';
 import { componentLogger } from '../log/logger.js';
 import { handle, type WorkerContext } from './proxy.js';
 import { Runtime } from './runtime.js';
@@ -16,6 +16,8 @@ export interface WorkerInit {
   config: Config;
   states: UpstreamStateBuffers;
   hotpath: HotPathShared;
+  /** The hot-path backends, resolved once by the control plane so all workers agree. */
+  choice: HotPathChoice;
   generation: number;
 }
 
@@ -26,7 +28,7 @@ export type ToWorker =
 
 /** Messages to the control plane. */
 export type FromWorker =
-  | { type: 'ready'; id: number; hotpath: string; fallback?: string }
+  | { type: 'ready'; id: number; hotpath: string; limits: string }
   | { type: 'failed'; id: number; error: string }
   | { type: 'drained'; id: number; cut: number };
 
@@ -40,8 +42,7 @@ function post(msg: FromWorker): void {
 
 function main(): void {
   const uws = loadUws();
-  const loaded = loadHotPath(init.hotpath);
-  const hotpath = loaded.hotpath;
+  const hotpath = loadChosenHotPath(init.choice, init.hotpath);
   const ctx: WorkerContext = {
     runtime: new Runtime(init.config, hotpath, new UpstreamStates(init.states), init.generation),
     access: init.config.log.access ? componentLogger('access', init.config.log.level) : null,
@@ -71,7 +72,7 @@ function main(): void {
       }
       sockets.push(socket);
       if (--pending === 0)
-        post({ type: 'ready', id: init.id, hotpath: hotpath.backend, fallback: loaded.fallback });
+        post({ type: 'ready', id: init.id, hotpath: hotpath.backend, limits: init.choice.limits });
     });
   }
 

@@ -113,7 +113,8 @@ export interface CidrSet {
 }
 
 export interface HotPath {
-  readonly backend: Backend;
+  /** The backend, or 'auto' for the per-function default (see load.ts). */
+  readonly backend: Backend | 'auto';
   normalizePath(rawPath: string, options: NormalizeOptions): string;
   compileRouter(routes: readonly RouteSpec[], options: NormalizeOptions): Router;
   compileRing(

@@ -69,6 +69,16 @@ function readGroup(s: string, end: number): number {
   return pos === first ? -1 : n;
 }
 
+/** Whether digits then a `.` follow `at`: only then can an IPv4 address start there. */
+function dottedAhead(s: string, at: number, end: number): boolean {
+  while (at < end) {
+    const c = s.charCodeAt(at++);
+    if (c === 0x2e) return true;
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return false;
+}
+
 /**
  * Reads up to `limit` groups into `groups[offset..]`, as Rust's `read_groups`: a group may be
  * an embedded IPv4 address when two slots are left, which ends the run. Returns the count read
@@ -81,7 +91,7 @@ function readGroups(s: string, end: number, offset: number, limit: number): numb
       if (pos >= end || s.charCodeAt(pos) !== 0x3a) return i;
       pos++;
     }
-    if (i < limit - 1) {
+    if (i < limit - 1 && dottedAhead(s, pos, end)) {
       const before = pos;
       const v4 = readV4(s, before, end);
       if (v4 >= 0) {

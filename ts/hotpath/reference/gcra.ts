@@ -6,7 +6,10 @@
 // tau = T * (burst - 1), a request at `now` passes iff max(TAT, now) - now <= tau; passing moves
 // TAT to max(TAT, now) + T. Times are integer microseconds; TAT 0 means a fresh key.
 
+import type { GcraOutcome } from '../limiter-table.js';
 import { HotPathError, type Decision, type Limiter, type LimiterSpec } from '../types.js';
+
+export type { GcraOutcome };
 
 /** Stable code of the error thrown for an unusable quota. */
 export const QUOTA_ERROR = 'JETWAY_QUOTA_INVALID';
@@ -32,22 +35,9 @@ export function quota(rate: number, periodUs: number, burst: number): Quota {
   return { emissionIntervalUs, toleranceUs: emissionIntervalUs * (burst - 1) };
 }
 
-/** The quota of a LimiterSpec (its period is in milliseconds). */
+/** The quota of a LimiterSpec; its period is in milliseconds, cut to whole microseconds. */
 export function quotaOf(spec: LimiterSpec): Quota {
-  return quota(spec.rate, spec.periodMs * 1000, spec.burst);
-}
-
-/** One GCRA step; times in microseconds. */
-export interface GcraOutcome {
-  /** The key's new TAT (unchanged when the request is denied). */
-  tat: number;
-  allowed: boolean;
-  /** Further requests that would pass at this instant. */
-  remaining: number;
-  /** Time until a request would pass (0 when this one passed). */
-  retryAfterUs: number;
-  /** Time until the bucket is full again: TAT - now. */
-  resetAfterUs: number;
+  return quota(spec.rate, Math.floor(spec.periodMs * 1000), spec.burst);
 }
 
 /**

@@ -95,7 +95,9 @@ export class KetamaRing implements Ring {
   }
 
   pick(key: string, attempt: number): number {
-    if (!(attempt >= 0 && attempt < this.reachable)) return -1;
+    // As the bindings read it (a 32-bit integer): 1.5 is 1, NaN is 0, a negative is none.
+    attempt |= 0;
+    if (attempt < 0 || attempt >= this.reachable) return -1;
     const start = this.pointFor(crc32(key));
     return attempt === 0 ? this.owners[start]! : this.fallback(start, attempt);
   }

@@ -136,7 +136,9 @@ export class MaglevRing implements Ring {
   }
 
   pick(key: string, attempt: number): number {
-    if (!(attempt >= 0 && attempt < this.pickable)) return -1;
+    // As the bindings read it (a 32-bit integer): 1.5 is 1, NaN is 0, a negative is none.
+    attempt |= 0;
+    if (attempt < 0 || attempt >= this.pickable) return -1;
     hash64(key);
     const first = this.table[modTable(hi, lo)]!;
     return attempt === 0 ? first : this.fallback(hi, lo, first, attempt);
@@ -179,22 +181,32 @@ function populate(
   const names = upstreams.map((u) => Buffer.from(u.name, 'utf8'));
   const order = weights.map((_, i) => i).filter((i) => weights[i]! > 0);
   order.sort((a, b) => Buffer.compare(names[a]!, names[b]!) || a - b);
-  const walkers = order.map((index) => {
+
+  // One walker per upstream in turn order, in flat arrays for the fill loop below.
+  const count = order.length;
+  const next = new Int32Array(count);
+  const skip = new Int32Array(count);
+  const turns = new Float64Array(count);
+  order.forEach((index, w) => {
     hash64(upstreams[index]!.name);
-    const next = modTable(hi, lo);
+    next[w] = modTable(hi, lo);
     fmix64((hi ^ 0x9e3779b9) >>> 0, (lo ^ 0x7f4a7c15) >>> 0);
     // M - 1 = 65536 = 2^16, so the remainder is the low 16 bits.
-    return { index, weight: weights[index]! / divisor, next, skip: (lo & 0xffff) + 1 };
+    skip[w] = (lo & 0xffff) + 1;
+    turns[w] = weights[index]! / divisor;
   });
 
   const table = new Int32Array(TABLE_SIZE).fill(-1);
   let filled = 0;
   for (;;) {
-    for (const w of walkers) {
-      for (let k = 0; k < w.weight; k++) {
+    for (let w = 0; w < count; w++) {
+      const owner = order[w]!;
+      for (let k = turns[w]!; k > 0; k--) {
         // Every walk is a full permutation of a prime-sized table: a free slot is found.
-        while (table[w.next] !== -1) w.next = (w.next + w.skip) % TABLE_SIZE;
-        table[w.next] = w.index;
+        let slot = next[w]!;
+        while (table[slot] !== -1) slot = (slot + skip[w]!) % TABLE_SIZE;
+        table[slot] = owner;
+        next[w] = slot;
         if (++filled === TABLE_SIZE) return table;
       }
     }

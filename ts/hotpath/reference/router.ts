@@ -4,8 +4,9 @@
 // longest first, then the routes for any host). A request picks one group, the most specific
 // one that has routes for its host, and never falls back to a less specific group, so a host
 // with its own routes is a closed world like a virtual host. Inside the group, candidates are
-// tried in precedence order -- exact path (map lookup), templates, prefixes -- and the first
-// whose method and header conditions hold wins.
+// tried in precedence order -- exact path (map lookup), templates (more literal segments
+// first, then fewer variable ones), prefixes (longest first), ties in declaration order --
+// and the first whose method and header conditions hold wins.
 
 import {
   HotPathError,
@@ -19,33 +20,36 @@ import { escapeAt, normalize, pathErrorCode } from './normalize.js';
 /** Stable code of every error thrown while compiling routes. */
 export const ROUTE_ERROR = 'JETWAY_ROUTE_INVALID';
 
-interface Entry {
-  /** Position in the RouteSpec[] the router was compiled from. */
-  readonly index: number;
-  /** Allowed methods; null means any. */
-  readonly methods: readonly string[] | null;
-  /** Header conditions as slots into `headerNames` and the values they must equal. */
-  readonly headerSlots: readonly number[];
-  readonly headerValues: readonly string[];
-}
+/** One compiled route. One class for every kind of path, so the matcher sees one shape. */
+class Entry {
+  /** Prefix routes: the prefix. */
+  prefix = '';
+  /** Template routes: one item per segment, a literal or `:name`; the catch-all excluded. */
+  parts: readonly string[] = [];
+  /** Template routes: per part, the param name, or null for a literal. */
+  names: ReadonlyArray<string | null> = [];
+  /** Template routes: the final `*name` (`*` when unnamed), or null. */
+  rest: string | null = null;
+  /** Template routes: the catch-all's name; '' captures nothing. */
+  restName = '';
+  literals = 0;
+  variables = 0;
 
-interface PrefixEntry extends Entry {
-  readonly prefix: string;
-}
-
-interface TemplateEntry extends Entry {
-  /** One item per segment: a literal, or a parameter name prefixed with ':'. */
-  readonly parts: readonly string[];
-  /** Name of the final `*name` catch-all ('*' when unnamed), or null. */
-  readonly rest: string | null;
-  readonly literals: number;
-  readonly params: number;
+  constructor(
+    /** Position in the RouteSpec[] the router was compiled from. */
+    readonly index: number,
+    /** Allowed methods; null means any. */
+    readonly methods: readonly string[] | null,
+    /** Header conditions: slots into `headerNames`, and the values they must equal. */
+    readonly headerSlots: readonly number[],
+    readonly headerValues: readonly string[],
+  ) {}
 }
 
 interface Group {
   readonly exact: Map<string, Entry[]>;
-  readonly templates: TemplateEntry[];
-  readonly prefixes: PrefixEntry[];
+  readonly templates: Entry[];
+  readonly prefixes: Entry[];
 }
 
 const NOT_FOUND: RouteResult = Object.freeze({ kind: 'not_found' });
@@ -98,13 +102,13 @@ class ReferenceRouter implements Router {
 
   private add(spec: RouteSpec, index: number, names: string[]): void {
     const at = `routes[${index}]`;
-    const entry: Entry = {
-      index,
-      methods: spec.methods.length === 0 ? null : spec.methods.slice(),
-      headerSlots: spec.headers.map(([name]) => headerSlot(names, name)),
-      headerValues: spec.headers.map(([, value]) => value),
-    };
     const group = this.groupForSpec(spec.host, at);
+    const entry = new Entry(
+      index,
+      spec.methods.length === 0 ? null : spec.methods.slice(),
+      spec.headers.map(([name]) => headerSlot(names, name)),
+      spec.headers.map(([, value]) => value),
+    );
     const path = spec.path as { exact?: string; prefix?: string; template?: string };
     if (typeof path.exact === 'string') {
       const exact = routePath(path.exact, this.options, `${at}.path.exact`);
@@ -112,11 +116,12 @@ class ReferenceRouter implements Router {
       if (list === undefined) group.exact.set(exact, [entry]);
       else list.push(entry);
     } else if (typeof path.prefix === 'string') {
-      const prefix = routePath(path.prefix, this.options, `${at}.path.prefix`);
-      group.prefixes.push({ ...entry, prefix });
+      entry.prefix = routePath(path.prefix, this.options, `${at}.path.prefix`);
+      group.prefixes.push(entry);
     } else if (typeof path.template === 'string') {
       const template = routePath(path.template, this.options, `${at}.path.template`);
-      group.templates.push({ ...entry, ...parseTemplate(template, `${at}.path.template`) });
+      parseTemplate(entry, template, `${at}.path.template`);
+      group.templates.push(entry);
     } else {
       throw new HotPathError(ROUTE_ERROR, `${at}.path: needs one of exact, prefix, template`);
     }
@@ -147,16 +152,15 @@ function newGroup(): Group {
   return { exact: new Map(), templates: [], prefixes: [] };
 }
 
-/** Templates: more literal segments first, then fewer params; prefixes: longest first. */
 function sortGroup(group: Group): void {
   group.templates.sort(
-    (a, b) => b.literals - a.literals || a.params - b.params || a.index - b.index,
+    (a, b) => b.literals - a.literals || a.variables - b.variables || a.index - b.index,
   );
   group.prefixes.sort((a, b) => b.prefix.length - a.prefix.length || a.index - b.index);
 }
 
 function headerSlot(names: string[], name: string): number {
-  const lower = name.toLowerCase();
+  const lower = asciiLower(name);
   const slot = names.indexOf(lower);
   if (slot >= 0) return slot;
   names.push(lower);
@@ -172,19 +176,22 @@ function routePath(path: string, options: NormalizeOptions, at: string): string 
 }
 
 /**
- * A host pattern lower-cased, without one trailing dot: a name, or `*.suffix` (any depth of
- * subdomain, not the suffix itself). Throws for an empty name or a `*` elsewhere.
+ * A host pattern lower-cased, without one trailing dot: a name, `[v6]`, or `*.suffix` (any
+ * depth of subdomain, not the suffix itself). Throws for an empty name, a `*` elsewhere, or a
+ * port (it could never match: request hosts lose theirs before the lookup).
  */
 function hostPattern(host: string, at: string): string {
   const name = asciiLower(host.endsWith('.') ? host.slice(0, -1) : host);
   const body = name.startsWith('*.') ? name.slice(2) : name;
-  if (body === '' || /[\x00-\x20/*\x7f-\uffff]/.test(body)) {
+  const port = body.includes(':') && !body.startsWith('[');
+  if (body === '' || port || /[\x00-\x20/*\x7f-\uffff]/.test(body)) {
     throw new HotPathError(ROUTE_ERROR, `${at}.host: "${host}" is not a host or *.suffix`);
   }
   return name;
 }
 
-function parseTemplate(template: string, at: string) {
+/** Fills the template fields of `entry`: `:name` is one segment, a final `*name` the rest. */
+function parseTemplate(entry: Entry, template: string, at: string): void {
   const parts = template.slice(1).split('/');
   const rest = parts[parts.length - 1]!.startsWith('*') ? parts.pop()! : null;
   const seen = new Set<string>();
@@ -198,9 +205,23 @@ function parseTemplate(template: string, at: string) {
     named++;
   }
   if (rest !== null && rest !== '*') paramName(rest, seen, template, at);
+  entry.parts = parts;
+  entry.names = parts.map((part) =>
+    part.charCodeAt(0) === 0x3a ? propertyKey(part.slice(1)) : null,
+  );
+  entry.rest = rest;
+  entry.restName = rest === null ? '' : propertyKey(rest.slice(1));
+  entry.literals = parts.length - named;
   // A catch-all, named or not, is a variable segment when ranking templates.
-  const params = named + (rest === null ? 0 : 1);
-  return { parts, rest, literals: parts.length - named, params };
+  entry.variables = named + (rest === null ? 0 : 1);
+}
+
+/**
+ * `name` as the engine's own property-key string. A sliced string used as a key is looked up
+ * in the engine's string table on every store; the key taken back from an object is not.
+ */
+function propertyKey(name: string): string {
+  return Object.keys({ [name]: 0 })[0] ?? name;
 }
 
 function paramName(part: string, seen: Set<string>, template: string, at: string): void {
@@ -238,37 +259,52 @@ function asciiLower(s: string): string {
   return s;
 }
 
+/**
+ * The candidates of the group in precedence order; the first that passes wins.
+ * TODO(perf): templates and prefixes are scanned one by one, as in the core; a segment trie
+ * would make large tables cost O(path length) instead of O(routes).
+ */
 function matchGroup(g: Group, method: string, path: string, headers: readonly string[]) {
   let allow: string[] | null = null;
-  const exact = g.exact.get(path);
+  const exact = g.exact.size === 0 ? undefined : g.exact.get(path);
   if (exact !== undefined) {
-    for (const e of exact) {
+    for (let i = 0; i < exact.length; i++) {
+      const e = exact[i]!;
       if (!headersHold(e, headers)) continue;
-      if (methodAllowed(e, method)) return matched(e.index, path, {});
-      allow = addMethods(allow, e.methods!);
+      if (e.methods === null || e.methods.includes(method)) return matched(e, path, {});
+      allow = addMethods(allow, e.methods);
     }
   }
-  for (const t of g.templates) {
-    if (!headersHold(t, headers)) continue;
+  const templates = g.templates;
+  // Segments in the path; a template without catch-all needs exactly as many.
+  const segments = templates.length === 0 ? 0 : countSegments(path);
+  for (let i = 0; i < templates.length; i++) {
+    const t = templates[i]!;
+    const fits = t.rest === null ? segments === t.parts.length : segments >= t.parts.length;
+    if (!fits || !headersHold(t, headers)) continue;
     const params = matchTemplate(t, path);
     if (params === null) continue;
-    if (methodAllowed(t, method)) return matched(t.index, path, params);
-    allow = addMethods(allow, t.methods!);
+    if (t.methods === null || t.methods.includes(method)) return matched(t, path, params);
+    allow = addMethods(allow, t.methods);
   }
-  for (const p of g.prefixes) {
+  const prefixes = g.prefixes;
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i]!;
     if (!prefixMatches(p.prefix, path) || !headersHold(p, headers)) continue;
-    if (methodAllowed(p, method)) return matched(p.index, path, {});
-    allow = addMethods(allow, p.methods!);
+    if (p.methods === null || p.methods.includes(method)) return matched(p, path, {});
+    allow = addMethods(allow, p.methods);
   }
   return allow === null ? NOT_FOUND : { kind: 'method_not_allowed' as const, allow: allow.sort() };
 }
 
-function matched(route: number, path: string, params: Record<string, string>): RouteResult {
-  return { kind: 'match', route, path, params };
+function matched(e: Entry, path: string, params: Record<string, string>): RouteResult {
+  return { kind: 'match', route: e.index, path, params };
 }
 
-function methodAllowed(e: Entry, method: string): boolean {
-  return e.methods === null || e.methods.includes(method);
+function countSegments(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 function headersHold(e: Entry, values: readonly string[]): boolean {
@@ -279,6 +315,7 @@ function headersHold(e: Entry, values: readonly string[]): boolean {
   return true;
 }
 
+/** The union of methods for a 405; sorted by the caller. */
 function addMethods(allow: string[] | null, methods: readonly string[]): string[] {
   const out = allow ?? [];
   for (const m of methods) if (!out.includes(m)) out.push(m);
@@ -287,32 +324,45 @@ function addMethods(allow: string[] | null, methods: readonly string[]): string[
 
 /** Prefix match at a segment boundary: `/api` matches `/api`, `/api/x`, not `/apix`. */
 function prefixMatches(prefix: string, path: string): boolean {
-  if (!path.startsWith(prefix)) return false;
   const n = prefix.length;
+  if (path.length < n || !sameFrom(path, 0, prefix)) return false;
   return path.length === n || prefix.charCodeAt(n - 1) === 0x2f || path.charCodeAt(n) === 0x2f;
 }
 
+/**
+ * Whether `s` holds `literal` at `pos`. Compared backwards: the routes of one table tend to
+ * share their start (`/api/v1/…`, `/api/v2/…`), so most mismatches show at the end. A plain
+ * loop, since `startsWith` costs a builtin call that is slower for these short strings.
+ */
+function sameFrom(s: string, pos: number, literal: string): boolean {
+  for (let i = literal.length - 1; i >= 0; i--) {
+    if (s.charCodeAt(pos + i) !== literal.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** The params of `path` under template `t`, or null when it does not match. */
-function matchTemplate(t: TemplateEntry, path: string): Record<string, string> | null {
+function matchTemplate(t: Entry, path: string): Record<string, string> | null {
   const parts = t.parts;
+  const names = t.names;
   let params: Record<string, string> | null = null;
   let pos = 1;
   for (let k = 0; k < parts.length; k++) {
     if (pos > path.length) return null;
     let end = path.indexOf('/', pos);
     if (end < 0) end = path.length;
-    const part = parts[k]!;
-    if (part.charCodeAt(0) === 0x3a) {
+    const name = names[k]!;
+    if (name !== null) {
       if (end === pos) return null;
-      setParam((params ??= {}), part.slice(1), decodeParam(path, pos, end));
-    } else if (end - pos !== part.length || !path.startsWith(part, pos)) {
+      setParam((params ??= {}), name, decodeParam(path, pos, end));
+    } else if (end - pos !== parts[k]!.length || !sameFrom(path, pos, parts[k]!)) {
       return null;
     }
     pos = end + 1;
   }
   if (t.rest === null) return pos === path.length + 1 ? (params ?? {}) : null;
   params ??= {};
-  if (t.rest !== '*') setParam(params, t.rest.slice(1), decodeParam(path, pos, path.length));
+  if (t.restName !== '') setParam(params, t.restName, decodeParam(path, pos, path.length));
   return params;
 }
 

@@ -1,0 +1,39 @@
+// What every contender offers the runner: whether it can run here, and how to start it in
+// front of the scenario's upstreams.
+import type { ContenderName } from '../cli.js';
+import type { RouteShape } from '../scenarios.js';
+
+/** Everything a contender needs to write its config and start. */
+export interface ContenderInput {
+  /** A directory of its own for configs, temp files and logs. */
+  dir: string;
+  /** The port its listener binds (127.0.0.1). */
+  port: number;
+  /** host:port of each upstream of the cluster. */
+  upstreams: readonly string[];
+  /** Worker processes or threads; the same number for every proxy. */
+  workers: number;
+  /** Downstream connections of the scenario; upstream keep-alive is sized to match. */
+  connections: number;
+  route: RouteShape;
+  /** A path that must answer 200 through the contender before it counts as ready. */
+  probePath: string;
+  /** CPUs to pin the proxy to (taskset list), or undefined. */
+  cpus?: string;
+}
+
+export interface RunningContender {
+  name: ContenderName;
+  /** Where the load generator sends requests: http://127.0.0.1:PORT. */
+  origin: string;
+  /** Roots of the process trees whose CPU and memory are the contender's; none for direct. */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export interface Contender {
+  name: ContenderName;
+  /** Why it cannot run on this machine (a line for the user), or null when it can. */
+  unavailable(): string | null;
+  start(input: ContenderInput): Promise<RunningContender>;
+}
