@@ -52,6 +52,9 @@ describe('admin listener', { timeout: 30_000 }, () => {
     for (const w of s.workers) {
       assert.equal(typeof w.id, 'number');
       assert.ok(['native', 'wasm', 'ts'].includes(w.hotpath), `hotpath ${w.hotpath}`);
+      // The suite runs once per backend, forced by JETWAY_HOTPATH; /status must say so.
+      const forced = process.env.JETWAY_HOTPATH;
+      if (forced) assert.equal(w.hotpath, forced);
     }
     assert.deepEqual(
       s.clusters.map((c) => [c.name, c.policy]),

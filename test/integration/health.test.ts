@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { cluster, route } from '../helpers/config.js';
 import { startDaemon, type Daemon, type LogLine } from '../helpers/daemon.js';
 import { HttpClient, header } from '../helpers/http.js';
+import { RawClient, req } from '../helpers/raw-client.js';
 import { startUpstream, type Handler, type ScriptedUpstream } from '../helpers/upstream.js';
 import { delay, stopAll, until } from '../helpers/wait.js';
 
@@ -224,6 +225,48 @@ describe('passive health checks', { timeout: 30_000 }, () => {
       for (let i = 0; i < 4; i++) later.push((await http.request(`/c/${i}`)).status);
       assert.ok(later.includes(500), `not back after eject_time: ${later.join(' ')}`);
       assert.equal(jw.logs.filter((l) => l.msg === 'upstream ejected').length, 1);
+    },
+  );
+});
+
+describe('passive health checks and client faults', { timeout: 30_000 }, () => {
+  let u: ScriptedUpstream;
+  let jw: Daemon;
+
+  before(async () => {
+    u = await startUpstream({ name: 'u' });
+    jw = await startDaemon({
+      clusters: [
+        cluster('api', [u], { health: { passive: { max_failures: 3, eject_time: '30s' } } }),
+      ],
+      routes: [route('api', { prefix: '/' })],
+    });
+  });
+
+  after(() => stopAll(jw, u));
+
+  it(
+    'never ejects an upstream for requests the client got wrong',
+    { timeout: 10_000 },
+    async () => {
+      for (let i = 0; i < 5; i++) {
+        const c = await RawClient.connect(jw.port);
+        c.send(req(`POST /bad/${i} HTTP/1.1`, 'Host: x', 'Content-Length: ') + 'abc');
+        const res = await c.response({ timeoutMs: 3000 }).catch(() => undefined);
+        c.destroy();
+        assert.notEqual(res?.status, 502, 'a client framing fault was blamed on the upstream');
+      }
+      const http = new HttpClient(jw.origin);
+      try {
+        assert.equal((await http.request('/good')).status, 200);
+      } finally {
+        await http.close();
+      }
+      assert.deepEqual(
+        jw.logs.filter((l) => l.msg === 'upstream ejected'),
+        [],
+        'the upstream was ejected',
+      );
     },
   );
 });
