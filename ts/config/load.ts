@@ -40,15 +40,47 @@ export function parseConfig(text: string, file = '<config>'): Config {
   }
   const raw: unknown = doc.toJS();
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    throw new ConfigError(
-      file,
-      result.error.issues.map((i) => describe(i, raw)),
-    );
+  // Checked on the raw file too, so one run names every problem, not only the first kind.
+  const references = referenceProblems(raw);
+  if (!result.success || references.length > 0) {
+    const shape = result.success ? [] : result.error.issues.map((i) => describe(i, raw));
+    throw new ConfigError(file, [...shape, ...references]);
   }
   const problems = resolveFiles(result.data, dirname(file));
   if (problems.length > 0) throw new ConfigError(file, problems);
   return result.data;
+}
+
+/** Names that must agree across the file: unique cluster names, routes naming a cluster. */
+function referenceProblems(raw: unknown): string[] {
+  const list = (key: string): unknown[] => {
+    const v = (raw as Record<string, unknown> | null)?.[key];
+    return Array.isArray(v) ? v : [];
+  };
+  const field = (item: unknown, key: string): unknown =>
+    item !== null && typeof item === 'object' ? (item as Record<string, unknown>)[key] : undefined;
+  const names = list('clusters').map((c) => field(c, 'name'));
+  const known = names.filter((n): n is string => typeof n === 'string');
+  const problems: string[] = [];
+  names.forEach((name, i) => {
+    if (
+      typeof name === 'string' &&
+      known.indexOf(name) !== known.lastIndexOf(name) &&
+      names.indexOf(name) !== i
+    ) {
+      problems.push(`clusters[${i}].name: duplicate cluster "${name}" (got "${name}")`);
+    }
+  });
+  list('routes').forEach((route, i) => {
+    const cluster = field(route, 'cluster');
+    if (typeof cluster === 'string' && !known.includes(cluster)) {
+      const got = `(got ${JSON.stringify(cluster)})`;
+      problems.push(
+        `routes[${i}].cluster: unknown cluster "${cluster}" (known: ${known.join(', ')}) ${got}`,
+      );
+    }
+  });
+  return problems;
 }
 
 /** Makes certificate paths absolute (relative to the config file) and checks they can be read. */

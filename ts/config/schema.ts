@@ -206,61 +206,37 @@ const limits = z.strictObject({
   client_body_timeout: duration.default(30_000),
 });
 
-export const configSchema = z
-  .strictObject({
-    /** Data-plane worker threads; 0 means one per core (0). */
-    workers: z.number().int().min(0).max(64).default(0),
-    listeners: z.array(listener).nonempty(),
-    admin: z
-      .strictObject({
-        /** Admin listener address; keep it on loopback (127.0.0.1). */
-        address: z.string().default('127.0.0.1'),
-        /** Admin listener port (9901). */
-        port: port.default(9901),
-      })
-      .prefault({}),
-    /** Peers whose X-Forwarded-For / Forwarded values are believed (none). */
-    trusted_proxies: z.array(z.string()).default([]),
-    /** replace: upstreams get X-Forwarded-For set to the client alone; append: trusted entries kept, peer appended (replace). */
-    forwarded_for: z.enum(['replace', 'append']).default('replace'),
-    path: pathOptions.prefault({}),
-    limits: limits.prefault({}),
-    /** How long in-flight requests may run after SIGTERM before they are cut (10s). */
-    shutdown_timeout: duration.default(10_000),
-    log: z
-      .strictObject({
-        /** pino level (info). */
-        level: z
-          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
-          .default('info'),
-        /** One line per request (true). */
-        access: z.boolean().default(true),
-      })
-      .prefault({}),
-    clusters: z.array(cluster).nonempty(),
-    routes: z.array(route).nonempty(),
-  })
-  .superRefine((cfg, ctx) => {
-    const names = cfg.clusters.map((c) => c.name);
-    cfg.clusters.forEach((c, i) => {
-      if (names.indexOf(c.name) !== i) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', i, 'name'],
-          message: `duplicate cluster "${c.name}"`,
-        });
-      }
-    });
-    cfg.routes.forEach((r, i) => {
-      if (!names.includes(r.cluster)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', i, 'cluster'],
-          message: `unknown cluster "${r.cluster}" (known: ${names.join(', ')})`,
-        });
-      }
-    });
-  });
+export const configSchema = z.strictObject({
+  /** Data-plane worker threads; 0 means one per core (0). */
+  workers: z.number().int().min(0).max(64).default(0),
+  listeners: z.array(listener).nonempty(),
+  admin: z
+    .strictObject({
+      /** Admin listener address; keep it on loopback (127.0.0.1). */
+      address: z.string().default('127.0.0.1'),
+      /** Admin listener port (9901). */
+      port: port.default(9901),
+    })
+    .prefault({}),
+  /** Peers whose X-Forwarded-For / Forwarded values are believed (none). */
+  trusted_proxies: z.array(z.string()).default([]),
+  /** replace: upstreams get X-Forwarded-For set to the client alone; append: trusted entries kept, peer appended (replace). */
+  forwarded_for: z.enum(['replace', 'append']).default('replace'),
+  path: pathOptions.prefault({}),
+  limits: limits.prefault({}),
+  /** How long in-flight requests may run after SIGTERM before they are cut (10s). */
+  shutdown_timeout: duration.default(10_000),
+  log: z
+    .strictObject({
+      /** pino level (info). */
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      /** One line per request (true). */
+      access: z.boolean().default(true),
+    })
+    .prefault({}),
+  clusters: z.array(cluster).nonempty(),
+  routes: z.array(route).nonempty(),
+});
 
 export type Config = z.output<typeof configSchema>;
 export type ClusterConfig = Config['clusters'][number];

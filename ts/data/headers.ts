@@ -36,6 +36,10 @@ export class RequestHeaders {
   host = '';
   connection = '';
   contentLength = '';
+  /** Content-Length was present, even with an empty value. */
+  hasContentLength = false;
+  /** Transfer-Encoding was present, even with an empty value. */
+  hasTransferEncoding = false;
   /** Set when Content-Length appears twice with different values. */
   conflictingLength = false;
   transferEncoding = '';
@@ -53,11 +57,13 @@ export class RequestHeaders {
         this.connection = this.connection ? `${this.connection},${value}` : value;
         break;
       case 'content-length':
+        this.hasContentLength = true;
         if (this.contentLength !== '' && this.contentLength !== value)
           this.conflictingLength = true;
         this.contentLength = value;
         break;
       case 'transfer-encoding':
+        this.hasTransferEncoding = true;
         this.transferEncoding = this.transferEncoding ? `${this.transferEncoding},${value}` : value;
         break;
       case 'x-forwarded-for':
@@ -153,11 +159,12 @@ const RESPONSE_DROP = new Set([
 /**
  * Calls `write(name, value)` for each end-to-end response header in `raw`
  * (undici's flat Buffer list), in order; repeated headers such as Set-Cookie
- * pass one by one, untouched.
+ * pass one by one, untouched. Names and values stay Buffers: uWS encodes a JS
+ * string as UTF-8, which would turn an obs-text byte such as 0xE9 into two bytes.
  */
 export function eachResponseHeader(
   raw: Buffer[],
-  write: (name: string, value: string) => void,
+  write: (name: Buffer, value: Buffer) => void,
 ): void {
   let nominated: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
@@ -169,6 +176,6 @@ export function eachResponseHeader(
     const name = raw[i].toString('latin1');
     const lower = name.toLowerCase();
     if (RESPONSE_DROP.has(lower) || (nominated !== null && nominated.has(lower))) continue;
-    write(name, raw[i + 1].toString('latin1'));
+    write(raw[i], raw[i + 1]);
   }
 }

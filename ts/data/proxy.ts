@@ -112,16 +112,15 @@ function earlyFilter(rt: Runtime, method: string, h: RequestHeaders): number {
   if (!TOKEN.test(method)) return 400;
   // uWS reads the first of two Content-Length headers; two that differ are ambiguous framing.
   if (h.conflictingLength) return 400;
-  if (h.contentLength !== '' && !/^\d{1,15}$/.test(h.contentLength)) return 400;
-  if (h.transferEncoding !== '' && h.transferEncoding.trim().toLowerCase() !== 'chunked')
-    return 400;
+  if (h.hasContentLength && !/^\d{1,15}$/.test(h.contentLength)) return 400;
+  if (h.hasTransferEncoding && h.transferEncoding.trim().toLowerCase() !== 'chunked') return 400;
   const max = rt.config.limits.max_body_bytes;
   if (max > 0 && h.contentLength !== '' && Number(h.contentLength) > max) return 413;
   return 0;
 }
 
 function hasBody(h: RequestHeaders): boolean {
-  return h.transferEncoding !== '' || (h.contentLength !== '' && h.contentLength !== '0');
+  return h.hasTransferEncoding || (h.hasContentLength && h.contentLength !== '0');
 }
 
 function isTrusted(rt: Runtime, peer: string): boolean {

@@ -42,6 +42,10 @@ function post(msg: FromWorker): void {
 
 function main(): void {
   const uws = loadUws();
+  // uWS writes a `uWebSockets: 20` header on every response unless its loop is told to be
+  // silent; this config key (the number is uWS.js's own) does that, so no response names the
+  // proxy software. It applies to this thread's loop, hence in every worker.
+  uws._cfg('999999990007');
   const hotpath = loadChosenHotPath(init.choice, init.hotpath);
   const ctx: WorkerContext = {
     runtime: new Runtime(init.config, hotpath, new UpstreamStates(init.states), init.generation),
