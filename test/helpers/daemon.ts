@@ -160,9 +160,16 @@ export class Daemon {
   }
 }
 
+/** Temporary directories made by writeConfig alone, removed when the test process exits. */
+const scratch: string[] = [];
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Writes `config` (JSON is valid YAML) to a fresh temporary directory; returns the file path. */
 export function writeConfig(config: ConfigInput | string, dir?: string): string {
   const where = dir ?? mkdtempSync(join(tmpdir(), 'jetway-it-'));
+  if (!dir) scratch.push(where);
   const file = join(where, 'jetway.yaml');
   writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
   return file;
