@@ -106,18 +106,24 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
 
   after(() => stopAll(jw, u));
 
-  /** Uploads 1 GiB, framed by Content-Length or chunked; returns the echo and the RSS peak. */
-  async function upload(framing: 'length' | 'chunked') {
+  /**
+   * Uploads `total` bytes, framed by Content-Length or chunked; returns the echo and the RSS
+   * peak. uWS closes a request whose Content-Length has ten digits or more (README, "What Jetway
+   * does not do yet"), so a length-framed upload stops just short of 1 GB.
+   */
+  async function upload(framing: 'length' | 'chunked', total: number) {
     const base = jw.rss();
     const rss = sampler(() => jw.rss(), 100);
     const c = await RawClient.connect(jw.port);
     try {
-      const te = framing === 'length' ? `Content-Length: ${GiB}` : 'Transfer-Encoding: chunked';
+      const te = framing === 'length' ? `Content-Length: ${total}` : 'Transfer-Encoding: chunked';
       c.send(req('POST /upload HTTP/1.1', 'Host: example.test', te));
       const chunkLine = Buffer.from(`${CHUNK.length.toString(16)}\r\n`);
-      for (let sent = 0; sent < GiB; sent += CHUNK.length) {
-        if (framing === 'chunked') c.socket.write(chunkLine);
-        const more = c.socket.write(CHUNK);
+      for (let sent = 0; sent < total; sent += CHUNK.length) {
+        const part = CHUNK.subarray(0, Math.min(CHUNK.length, total - sent));
+        const line = part.length === CHUNK.length ? chunkLine : `${part.length.toString(16)}\r\n`;
+        if (framing === 'chunked') c.socket.write(line);
+        const more = c.socket.write(part);
         if (framing === 'chunked') c.socket.write('\r\n');
         if (!more) await drainOrStall(c, sent);
       }
@@ -151,16 +157,19 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
     }
   }
 
-  for (const framing of ['length', 'chunked'] as const) {
+  for (const [framing, total] of [
+    ['length', 999_999_999],
+    ['chunked', GiB],
+  ] as const) {
     it(
-      `streams a 1 GiB upload (${framing}) to the upstream with bounded daemon memory`,
+      `streams a ${total}-byte upload (${framing}) to the upstream with bounded daemon memory`,
       { timeout: 120_000 },
       async (t) => {
-        const r = await upload(framing);
+        const r = await upload(framing, total);
         t.diagnostic(`daemon RSS growth ${Math.round(r.growth / MiB)} MiB`);
         assert.equal(r.status, 200);
-        assert.equal(r.echo.bodyLength, GiB);
-        assert.equal(r.echo.bodySha256, patternSha(GiB));
+        assert.equal(r.echo.bodyLength, total);
+        assert.equal(r.echo.bodySha256, patternSha(total));
         assert.ok(r.growth < 300 * MiB, `daemon RSS grew ${Math.round(r.growth / MiB)} MiB`);
       },
     );
