@@ -169,7 +169,7 @@ describe('request framing', { timeout: 90_000 }, () => {
   // A documented limit of the front (README, "What Jetway does not do yet"): uWS closes a
   // connection on which a request arrives while an earlier one is still being answered, which
   // a proxy always is. What must hold is that nothing is answered out of order or sent twice.
-  it('closes a connection that pipelines behind an unanswered request, sending nothing twice', async () => {
+  it('closes a connection pipelining behind a pending request, sending nothing twice', async () => {
     u.clear();
     const c = await RawClient.connect(jw.port);
     c.send(

@@ -59,7 +59,8 @@ describe('config', () => {
     const c = parseConfig(
       MINIMAL.replace(
         'upstreams: [{ address: "127.0.0.1:3001" }]',
-        'upstreams: [{ address: "127.0.0.1:3001" }]\n    timeouts: { connect: 250ms, header: 2s, idle: 1m, total: 1500 }',
+        'upstreams: [{ address: "127.0.0.1:3001" }]\n' +
+          '    timeouts: { connect: 250ms, header: 2s, idle: 1m, total: 1500 }',
       ),
     );
     assert.deepEqual(c.clusters[0].timeouts, {
@@ -114,7 +115,8 @@ describe('config', () => {
     const [p] = problems(MINIMAL.replace('"127.0.0.1:3001"', '"http://127.0.0.1"'));
     assert.equal(
       p,
-      'clusters[0].upstreams[0].address: not host:port (accepted: 127.0.0.1:3000) (got "http://127.0.0.1")',
+      'clusters[0].upstreams[0].address: not host:port (accepted: 127.0.0.1:3000) ' +
+        '(got "http://127.0.0.1")',
     );
   });
 

@@ -76,7 +76,10 @@ const activeHealth = z.strictObject({
 });
 
 const passiveHealth = z.strictObject({
-  /** Consecutive failures (connect errors, timeouts, 5xx) that eject an upstream (5); 0 turns passive checks off. */
+  /**
+   * Consecutive failures (connect errors, resets, timeouts, 5xx) that eject an upstream (5);
+   * 0 turns passive checks off.
+   */
   max_failures: z.number().int().min(0).default(5),
   /** Whether a 5xx response counts as a failure (true). */
   count_5xx: z.boolean().default(true),
@@ -100,7 +103,10 @@ const pool = z.strictObject({
   connections: z.number().int().min(1).default(128),
   /** Requests in flight on one upstream connection; 1 disables pipelining (1). */
   pipelining: z.number().int().min(1).max(100).default(1),
-  /** Idle pooled connections are closed after this, or earlier when the upstream's Keep-Alive hint says so (4s). */
+  /**
+   * Idle pooled connections are closed after this, or earlier when the upstream's Keep-Alive
+   * hint says so (4s).
+   */
   keepalive_timeout: duration.default(4000),
 });
 
@@ -128,7 +134,10 @@ const cluster = z.strictObject({
     .prefault({}),
   timeouts: timeouts.prefault({}),
   pool: pool.prefault({}),
-  /** Further upstreams tried when it is safe (connect failure, idempotent request with nothing sent yet) (1). */
+  /**
+   * Further attempts when it is safe: a connect failure, or an idempotent request reset before
+   * any response byte, with no request body sent yet (1).
+   */
   retries: z.number().int().min(0).max(5).default(1),
 });
 
@@ -152,7 +161,7 @@ const routeMatch = z
       .optional(),
     /** Exact path. */
     path: z.string().startsWith('/').optional(),
-    /** Path prefix, matched at segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`). */
+    /** Path prefix at segment boundaries: `/api` matches `/api` and `/api/x`, not `/apix`. */
     prefix: z.string().startsWith('/').optional(),
     /** Path with parameters: `/users/:id/orders/:order`. */
     template: z.string().startsWith('/').optional(),
@@ -220,7 +229,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Peers whose X-Forwarded-For / Forwarded values are believed (none). */
   trusted_proxies: z.array(z.string()).default([]),
-  /** replace: upstreams get X-Forwarded-For set to the client alone; append: trusted entries kept, peer appended (replace). */
+  /**
+   * replace: upstreams get X-Forwarded-For set to the client alone; append: the trusted chain
+   * kept with the peer appended (replace).
+   */
   forwarded_for: z.enum(['replace', 'append']).default('replace'),
   path: pathOptions.prefault({}),
   limits: limits.prefault({}),

@@ -54,7 +54,7 @@ export type PathErrorCode =
   | 'JETWAY_PATH_BAD_BYTE';
 
 export interface Router {
-  /** Lower-case names of every header some route tests; `route()` takes their values in this order. */
+  /** Lower-case names of every header some route tests; `route()` takes values in this order. */
   readonly headerNames: readonly string[];
   /**
    * Normalises `rawPath` (no query string) and finds the route for it.
@@ -108,7 +108,7 @@ export interface Limiter {
 }
 
 export interface CidrSet {
-  /** Whether `ip` (IPv4 or IPv6 text; IPv4-mapped IPv6 counts as IPv4) lies in any of the set's ranges. */
+  /** Whether `ip` (IPv4 or IPv6 text; IPv4-mapped IPv6 counts as IPv4) is in any range. */
   contains(ip: string): boolean;
 }
 

@@ -121,8 +121,8 @@ impl Router {
     /// Compiles `routes`; the router normalises request paths with `opts`.
     ///
     /// Fails with [`ErrorKind::Route`], naming the route, for: a host that is empty, has a
-    /// port, or has a `*` other than a leading `*.`; a path that does not normalise to itself; a template
-    /// with an empty `:` name, a `*` segment that is not last, or a name used twice.
+    /// port, or has a `*` other than a leading `*.`; a path that does not normalise to itself;
+    /// a template with an empty `:` name, a `*` segment that is not last, or a name used twice.
     pub fn new(routes: Vec<RouteSpec>, opts: NormalizeOptions) -> Result<Router, Error> {
         let mut router = Router {
             routes: Vec::with_capacity(routes.len()),
