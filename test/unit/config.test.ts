@@ -120,6 +120,32 @@ describe('config', () => {
     );
   });
 
+  it('refuses what only compiling shows: bad CIDR ranges and route templates', () => {
+    const p = problems(
+      MINIMAL.replace('listeners:', 'trusted_proxies: [10.0.0.0/33]\nlisteners:').replace(
+        '{ prefix: /orders }',
+        '{ template: /u/:id/*rest/x }',
+      ),
+    );
+    assert.deepEqual(p, [
+      'trusted_proxies[0]: "10.0.0.0/33": bad prefix length',
+      'routes[0].match.template: "*" only as the last segment in "/u/:id/*rest/x"',
+    ]);
+  });
+
+  it('refuses two listeners, or a listener and the admin listener, on one port', () => {
+    const p = problems(
+      MINIMAL.replace(
+        '[{ port: 8080 }]',
+        '[{ port: 8080 }, { port: 8080 }]\nadmin: { port: 8080 }',
+      ),
+    );
+    assert.deepEqual(p, [
+      'listeners[1]: 127.0.0.1:8080 is already used by listeners[0]',
+      'admin: 127.0.0.1:8080 is already used by listeners[0]',
+    ]);
+  });
+
   it('says when the file cannot be read', () => {
     assert.throws(
       () => loadConfig('/nonexistent/jetway.yaml'),

@@ -4,6 +4,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { createReferenceHotPath } from '../hotpath/reference/index.js';
+import { normalizeOptions, routeSpec } from './compile.js';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -46,7 +48,11 @@ export function parseConfig(text: string, file = '<config>'): Config {
     const shape = result.success ? [] : result.error.issues.map((i) => describe(i, raw));
     throw new ConfigError(file, [...shape, ...references]);
   }
-  const problems = resolveFiles(result.data, dirname(file));
+  const problems = [
+    ...resolveFiles(result.data, dirname(file)),
+    ...compileProblems(result.data),
+    ...portProblems(result.data),
+  ];
   if (problems.length > 0) throw new ConfigError(file, problems);
   return result.data;
 }
@@ -80,6 +86,49 @@ function referenceProblems(raw: unknown): string[] {
       );
     }
   });
+  return problems;
+}
+
+/**
+ * What only compiling shows: CIDR ranges and route patterns are checked by the same code the
+ * workers run (the reference hot path agrees with the Rust core on every golden vector), so a
+ * file that validates also starts.
+ */
+function compileProblems(config: Config): string[] {
+  const hotpath = createReferenceHotPath();
+  const problems: string[] = [];
+  try {
+    hotpath.compileCidrs(config.trusted_proxies);
+  } catch (err) {
+    problems.push(`trusted_proxies${(err as Error).message.replace(/^ranges/, '')}`);
+  }
+  try {
+    hotpath.compileRouter(config.routes.map(routeSpec), normalizeOptions(config));
+  } catch (err) {
+    // The router names its own fields; put them back into the file's terms.
+    const message = (err as Error).message
+      .replace(/\.path\.exact:/, '.match.path:')
+      .replace(/\.path\.(prefix|template):/, '.match.$1:')
+      .replace(/^(routes\[\d+\])\.(host|methods|headers)/, '$1.match.$2');
+    problems.push(message);
+  }
+  return problems;
+}
+
+/** Two listeners, or a listener and the admin listener, on one address and port. */
+function portProblems(config: Config): string[] {
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  const claim = (key: string, address: string, port: number): void => {
+    if (port === 0) return;
+    const where = `${address}:${port}`;
+    const wildcard = [`0.0.0.0:${port}`, `:::${port}`].find((w) => seen.has(w) && w !== where);
+    const clash = seen.get(where) ?? (wildcard ? seen.get(wildcard) : undefined);
+    if (clash !== undefined) problems.push(`${key}: ${where} is already used by ${clash}`);
+    else seen.set(where, key);
+  };
+  config.listeners.forEach((l, i) => claim(`listeners[${i}]`, l.address, l.port));
+  claim('admin', config.admin.address, config.admin.port);
   return problems;
 }
 

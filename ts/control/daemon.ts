@@ -58,18 +58,26 @@ export class Daemon {
     this.startHealth();
     this.watchEjections();
     const { address, port } = this.config.admin;
-    this.admin = await startAdmin(
-      address,
-      port,
-      this,
-      componentLogger('admin', this.config.log.level),
-    );
+    this.admin = await this.startAdminOrDrain(address, port);
     for (const l of this.config.listeners) {
       this.log.info({ listener: `${l.address}:${l.port}`, workers: count }, 'listening');
     }
     process.on('SIGTERM', () => void this.stop('SIGTERM'));
     process.on('SIGINT', () => void this.stop('SIGINT'));
     process.on('SIGHUP', () => void this.reload());
+  }
+
+  /** Starts the admin listener; when it cannot, stops the workers first (their uWS handles
+   * must close before the process exits) and rethrows. */
+  private async startAdminOrDrain(address: string, port: number): Promise<Server> {
+    try {
+      return await startAdmin(address, port, this, componentLogger('admin', this.config.log.level));
+    } catch (err) {
+      this.health?.stop();
+      await this.pool.drain(0);
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(`admin listener ${address}:${port}: ${code}`);
+    }
   }
 
   /** Picks the hot-path backends once, here, so every worker loads the same ones. */

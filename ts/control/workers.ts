@@ -23,6 +23,7 @@ export interface HotPathSetup {
 
 export class WorkerPool {
   private readonly workers: Worker[] = [];
+  private readonly exited = new Set<Worker>();
   readonly info: WorkerInfo[] = [];
 
   constructor(private readonly log: Logger) {}
@@ -54,6 +55,7 @@ export class WorkerPool {
     };
     const worker = new Worker(new URL('../data/worker.js', import.meta.url), { workerData: init });
     this.workers.push(worker);
+    worker.once('exit', () => this.exited.add(worker));
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (msg: FromWorker) => {
@@ -81,24 +83,26 @@ export class WorkerPool {
    * `timeoutMs`, then closes every connection; resolves when all workers exited.
    */
   async drain(timeoutMs: number): Promise<void> {
-    const exits = this.workers.map(
-      (w, id) =>
+    // A worker that failed to start may be gone already; its 'exit' will not come again.
+    const running = this.workers.filter((w) => !this.exited.has(w));
+    const exits = running.map(
+      (w) =>
         new Promise<void>((resolve) => {
           w.on('message', (msg: FromWorker) => {
             if (msg.type === 'drained' && msg.cut > 0) {
-              this.log.warn({ worker: id, requests: msg.cut }, 'requests cut at shutdown deadline');
+              this.log.warn(
+                { worker: msg.id, requests: msg.cut },
+                'requests cut at shutdown deadline',
+              );
             }
           });
           w.once('exit', () => resolve());
         }),
     );
     const msg: ToWorker = { type: 'drain', timeoutMs };
-    for (const w of this.workers) w.postMessage(msg);
+    for (const w of running) w.postMessage(msg);
     // A worker that cannot close within the deadline plus a margin is stopped by force.
-    const force = setTimeout(
-      () => this.workers.forEach((w) => void w.terminate()),
-      timeoutMs + 5000,
-    );
+    const force = setTimeout(() => running.forEach((w) => void w.terminate()), timeoutMs + 5000);
     await Promise.all(exits);
     clearTimeout(force);
   }

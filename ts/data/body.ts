@@ -33,6 +33,8 @@ export class BodySource {
   }
 
   private push(chunk: ArrayBuffer, isLast: boolean): void {
+    // uWS may deliver more chunks of one read after the request was refused or abandoned.
+    if (this.failed !== null) return;
     if (chunk.byteLength > 0) {
       this.received += chunk.byteLength;
       if (this.limit > 0 && this.received > this.limit) return this.onTooLarge();

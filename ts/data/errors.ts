@@ -14,6 +14,12 @@ export interface Failure {
   beforeSend: boolean;
 }
 
+/**
+ * undici refused the request itself (a header or method it will not send): the client's
+ * fault, answered 400, never retried and never counted against the upstream.
+ */
+const REFUSED_BY_CLIENT_LIBRARY = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+
 const CONNECT_PHASE = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
@@ -46,6 +52,14 @@ export function classify(err: unknown): Failure {
       beforeSend: false,
     };
   }
+  if (REFUSED_BY_CLIENT_LIBRARY.has(code)) {
+    return {
+      code: 'JETWAY_DOWNSTREAM_BAD_REQUEST',
+      status: 400,
+      source: 'downstream',
+      beforeSend: false,
+    };
+  }
   if (code === 'UND_ERR_ABORTED') {
     return { code: 'JETWAY_ABORTED', status: 502, source: 'internal', beforeSend: false };
   }
@@ -73,6 +87,7 @@ export const REASONS: Record<number, string> = {
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

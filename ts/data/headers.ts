@@ -42,15 +42,25 @@ export class RequestHeaders {
   hasTransferEncoding = false;
   /** Set when Content-Length appears twice with different values. */
   conflictingLength = false;
+  /** Host appeared more than once (RFC 9112 section 3.2: answered 400). */
+  repeatedHost = false;
+  /** Headers received, repeats included (a repeated identical Content-Length is kept once). */
+  count = 0;
   transferEncoding = '';
   xForwardedFor = '';
   forwarded = '';
   xForwardedProto = '';
 
   add(name: string, value: string): void {
+    this.count++;
+    if (name === 'content-length' && this.hasContentLength) {
+      if (this.contentLength !== value) this.conflictingLength = true;
+      return; // an identical repeat says nothing new, and undici refuses to send two
+    }
     this.raw.push(name, value);
     switch (name) {
       case 'host':
+        if (this.host !== '') this.repeatedHost = true;
         this.host = value;
         break;
       case 'connection':
@@ -58,8 +68,6 @@ export class RequestHeaders {
         break;
       case 'content-length':
         this.hasContentLength = true;
-        if (this.contentLength !== '' && this.contentLength !== value)
-          this.conflictingLength = true;
         this.contentLength = value;
         break;
       case 'transfer-encoding':
@@ -76,10 +84,6 @@ export class RequestHeaders {
         this.xForwardedProto = value;
         break;
     }
-  }
-
-  get count(): number {
-    return this.raw.length >> 1;
   }
 
   /** The value of `name` (lower-case), '' when absent; the first when repeated. */

@@ -111,7 +111,9 @@ function earlyFilter(rt: Runtime, method: string, h: RequestHeaders): number {
   if (h.count > rt.config.limits.max_header_count) return 431;
   if (!TOKEN.test(method)) return 400;
   // uWS reads the first of two Content-Length headers; two that differ are ambiguous framing.
-  if (h.conflictingLength) return 400;
+  if (h.conflictingLength || h.repeatedHost) return 400;
+  // A reverse proxy has no tunnel to open.
+  if (method === 'CONNECT') return 501;
   if (h.hasContentLength && !/^\d{1,15}$/.test(h.contentLength)) return 400;
   if (h.hasTransferEncoding && h.transferEncoding.trim().toLowerCase() !== 'chunked') return 400;
   const max = rt.config.limits.max_body_bytes;
@@ -149,7 +151,7 @@ function limitKey(route: RouteRuntime, h: RequestHeaders, client: string): strin
  */
 function checkLimit(route: RouteRuntime, key: string): string[] {
   const d = route.limiter!.check(key, nowUs());
-  const limit = String(route.limit!.burst ?? route.limit!.rate);
+  const limit = String(route.limit!.rate);
   const reset = String(Math.ceil(d.resetMs / 1000));
   const out = [
     'ratelimit-limit',
@@ -483,9 +485,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Answers with Jetway's own error status (nothing was written to the client yet). */
   private fail(status: number, code: string): void {
+    if (this.finished) return;
     this.error = code;
     this.status = status;
-    if (!this.aborted) {
+    if (!this.aborted && !this.downstreamDone) {
       const closeAfter = this.body !== null && !this.body.complete;
       this.res.cork(() => {
         this.res.writeStatus(statusLine(status));

@@ -3,16 +3,10 @@
 // snapshot arrives and swapped in whole, so a request sees one config only.
 import { Pool } from 'undici';
 import { createPolicy, StatesView, type SelectionPolicy } from '../balance/index.js';
+import { normalizeOptions, routeSpec } from '../config/compile.js';
 import type { ClusterConfig, Config, RouteConfig } from '../config/schema.js';
 import type { UpstreamStates } from '../health/state.js';
-import type {
-  CidrSet,
-  HotPath,
-  Limiter,
-  NormalizeOptions,
-  RouteSpec,
-  Router,
-} from '../hotpath/types.js';
+import type { CidrSet, HotPath, Limiter, NormalizeOptions, Router } from '../hotpath/types.js';
 
 export interface ClusterRuntime {
   readonly name: string;
@@ -29,7 +23,7 @@ export interface RouteRuntime {
   readonly cluster: ClusterRuntime;
   readonly limiter: Limiter | null;
   readonly limit: RouteConfig['rate_limit'];
-  /** `RateLimit-Policy` value, e.g. `5;w=60`. */
+  /** `RateLimit-Policy` value: the rate per window and the burst, e.g. `5;w=60;burst=10`. */
   readonly limitPolicy: string;
 }
 
@@ -46,11 +40,7 @@ export class Runtime {
     readonly states: UpstreamStates,
     generation: number,
   ) {
-    this.normalize = {
-      allowEncodedSlash: config.path.allow_encoded_slash,
-      allowBackslash: config.path.allow_backslash,
-      mergeSlashes: config.path.merge_slashes,
-    };
+    this.normalize = normalizeOptions(config);
     this.trusted = hotpath.compileCidrs(config.trusted_proxies);
     this.router = hotpath.compileRouter(config.routes.map(routeSpec), this.normalize);
 
@@ -72,7 +62,7 @@ export class Runtime {
           })
         : null;
       const limitPolicy = limit
-        ? `${limit.burst ?? limit.rate};w=${Math.ceil(limit.period / 1000)}`
+        ? `${limit.rate};w=${Math.ceil(limit.period / 1000)};burst=${limit.burst ?? limit.rate}`
         : '';
       return { name, cluster, limiter, limit, limitPolicy };
     });
@@ -87,20 +77,6 @@ export class Runtime {
   async destroy(): Promise<void> {
     await Promise.all(this.clusters.flatMap((c) => c.pools.map((p) => p.destroy())));
   }
-}
-
-function routeSpec(r: RouteConfig): RouteSpec {
-  const m = r.match;
-  const path =
-    m.path !== undefined
-      ? { exact: m.path }
-      : m.template !== undefined
-        ? { template: m.template }
-        : { prefix: m.prefix ?? '/' };
-  const headers = Object.entries(m.headers ?? {}).map(
-    ([k, v]) => [k.toLowerCase(), v] as [string, string],
-  );
-  return { host: m.host, path, methods: m.methods ?? [], headers };
 }
 
 function buildCluster(

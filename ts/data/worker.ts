@@ -69,8 +69,12 @@ function main(): void {
     }
     app.listen(l.address, l.port, (socket) => {
       if (!socket) {
-        post({ type: 'failed', id: init.id, error: `cannot listen on ${l.address}:${l.port}` });
+        const error = `cannot listen on ${l.address}:${l.port} (address in use or not local)`;
+        // Every uWS handle must be gone before this thread ends, or Node aborts the process.
         sockets.forEach((s) => uws.us_listen_socket_close(s));
+        sockets.length = 0;
+        for (const app of apps) (app as unknown as { close(): void }).close();
+        post({ type: 'failed', id: init.id, error });
         port.close();
         return;
       }
@@ -79,6 +83,12 @@ function main(): void {
         post({ type: 'ready', id: init.id, hotpath: hotpath.backend, limits: init.choice.limits });
     });
   }
+
+  // A bug in one request must not end the thread: a worker that exits with uWS handles open
+  // aborts the whole process. Log it and keep serving.
+  process.on('uncaughtException', (err) => {
+    log.error({ error: err.message, stack: err.stack }, 'uncaught error in worker');
+  });
 
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'config') {
