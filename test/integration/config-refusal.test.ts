@@ -127,6 +127,25 @@ describe('config refusal', { timeout: 60_000 }, () => {
   );
 
   it(
+    'exits 1, not abort, when the admin port is taken, leaving nothing listening',
+    { timeout: 20_000 },
+    async () => {
+      const blocker = net.createServer();
+      await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+      const taken = (blocker.address() as net.AddressInfo).port;
+      try {
+        const listen = await freePort();
+        const r = await runCli(['start', '--config', writeConfig(yaml(listen, taken))]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`admin listener 127\\.0\\.0\\.1:${taken}: EADDRINUSE`));
+        assert.equal(await isListening(listen), false);
+      } finally {
+        blocker.close();
+      }
+    },
+  );
+
+  it(
     'validates a good file with exit 0 and "ok", a bad one with exit 1',
     { timeout: 15_000 },
     async () => {
