@@ -57,12 +57,16 @@ export function handle(
   }
 
   const route = rt.routes[found.route];
-  const client = clientAddress(rt, peer, headers);
+  const peerTrusted = isTrusted(rt, peer);
+  const client = peerTrusted
+    ? rt.hotpath.clientAddress(peer, headers.xForwardedFor, headers.forwarded, rt.trusted)
+    : peer;
   let limitHeaders: string[] | null = null;
   if (route.limiter !== null) {
-    limitHeaders = checkLimit(route, limitKey(route, headers, client));
-    if (limitHeaders.length === 0) return;
-    if (limitHeaders[0] === 'retry-after') {
+    const verdict = checkLimit(route, limitKey(route, headers, client));
+    limitHeaders = verdict.headers;
+    if (!verdict.allowed) {
+      const close = hasBody(headers);
       return localReply(
         ctx,
         res,
@@ -71,7 +75,7 @@ export function handle(
         found.path,
         429,
         client,
-        hasBody(headers),
+        close,
         limitHeaders,
         route,
       );
@@ -79,13 +83,7 @@ export function handle(
   }
 
   const target = query === undefined ? found.path : `${found.path}?${query}`;
-  const fwd = {
-    client,
-    peer,
-    peerTrusted: client !== peer || isTrusted(rt, peer),
-    mode: rt.config.forwarded_for,
-    scheme,
-  };
+  const fwd = { client, peer, peerTrusted, mode: rt.config.forwarded_for, scheme };
   const exchange = new Exchange(
     ctx,
     res,
@@ -129,11 +127,6 @@ function isTrusted(rt: Runtime, peer: string): boolean {
   return rt.config.trusted_proxies.length > 0 && rt.trusted.contains(peer);
 }
 
-function clientAddress(rt: Runtime, peer: string, h: RequestHeaders): string {
-  if (!isTrusted(rt, peer)) return peer;
-  return rt.hotpath.clientAddress(peer, h.xForwardedFor, h.forwarded, rt.trusted);
-}
-
 function limitKey(route: RouteRuntime, h: RequestHeaders, client: string): string {
   const key = route.limit!.key;
   if (key === 'client_ip') return client;
@@ -146,25 +139,25 @@ function limitKey(route: RouteRuntime, h: RequestHeaders, client: string): strin
 }
 
 /**
- * The limiter's answer as response headers: RateLimit-* on every answer, plus
- * Retry-After first when the request is refused.
+ * The limiter's verdict and the response headers that tell it: RateLimit-* on every answer,
+ * plus Retry-After when the request is refused.
  */
-function checkLimit(route: RouteRuntime, key: string): string[] {
+function checkLimit(route: RouteRuntime, key: string): { allowed: boolean; headers: string[] } {
   const d = route.limiter!.check(key, nowUs());
-  const limit = String(route.limit!.rate);
-  const reset = String(Math.ceil(d.resetMs / 1000));
-  const out = [
+  const headers = [
     'ratelimit-limit',
-    limit,
+    String(route.limit!.rate),
     'ratelimit-remaining',
     String(d.remaining),
     'ratelimit-reset',
-    reset,
+    String(Math.ceil(d.resetMs / 1000)),
     'ratelimit-policy',
     route.limitPolicy,
   ];
-  if (!d.allowed) out.unshift('retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))));
-  return out;
+  if (!d.allowed) {
+    headers.push('retry-after', String(Math.max(1, Math.ceil(d.retryAfterMs / 1000))));
+  }
+  return { allowed: d.allowed, headers };
 }
 
 function hashKey(c: ClusterRuntime, h: RequestHeaders, client: string, path: string): string {
