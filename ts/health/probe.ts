@@ -43,7 +43,9 @@ export class HttpProbe implements Probe {
         reset: true,
         signal: deadline,
       });
-      await res.body.dump({ limit: Number.MAX_SAFE_INTEGER, signal: deadline });
+      // Read to the end; iterating rejects when the body fails or stalls. (`dump` resolves
+      // even when undici's body timeout destroyed the body, which passed a stalled probe.)
+      for await (const chunk of res.body) void chunk;
       return { status: res.statusCode };
     } catch (err) {
       return { error: describeProbeError(err) };
