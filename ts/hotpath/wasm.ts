@@ -96,10 +96,21 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The compiled module, once per thread; throws when wasm/pkg/jetway.wasm is missing. */
 export function wasmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(
-    readFileSync(join(projectRoot(), 'wasm', 'pkg', 'jetway.wasm')),
-  );
+  compiled ??= new WebAssembly.Module(readWasm(join(projectRoot(), 'wasm', 'pkg', 'jetway.wasm')));
   return compiled;
+}
+
+function readWasm(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // `npm run build` builds only the native addon; the WASM build needs Debian's Rust 1.63.
+    throw new Error(
+      `${file} is not built: run \`npm run build:wasm\` (needs Debian's rustc, cargo and ` +
+        'libstd-rust-dev-wasm32; scripts/setup.sh installs them)',
+    );
+  }
 }
 
 /** Memory access for one instance: views, the scratch region, strings in and out. */
