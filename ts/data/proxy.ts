@@ -42,6 +42,8 @@ export function handle(
   const query = req.getQuery();
   const headers = new RequestHeaders();
   req.forEach((k, v) => headers.add(k, v));
+  // TODO(perf): uWS asks the kernel (getpeername) on every request; a per-connection cache
+  // needs a connection hook that uWS.js does not give HTTP handlers.
   const peer = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
 
   const refused = earlyFilter(rt, method, headers);

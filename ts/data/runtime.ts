@@ -86,6 +86,9 @@ function buildCluster(
   states: UpstreamStates,
 ): ClusterRuntime {
   const slots = c.upstreams.map((_, i) => first + i);
+  // TODO(perf): undici's dispatch, streams and write path cost more per small request than
+  // all of Jetway's own code (README, "Performance"); an upstream client on raw sockets with a
+  // minimal response parser is the measured way down.
   const pools = c.upstreams.map((u) => new Pool(`http://${u.address}`, poolOptions(c)));
   const view = new StatesView(
     states,
