@@ -2,19 +2,15 @@
 
 use std::borrow::Cow;
 
+use jetway_core::wire::encode_outcome;
 use jetway_core::{
     client_address, gcra_step, normalize, CidrSet, Ketama, Maglev, NormalizeOptions, Quota, Ring,
-    RouteOutcome, Router,
+    Router,
 };
 
 use crate::decode;
 use crate::global::{panic_message, state, State};
 use crate::{BAD_HANDLE, BAD_INPUT, ERROR_BASE};
-
-/// `jw_router_route` results, as in the napi addon.
-const NOT_FOUND: i32 = -1;
-const METHOD_NOT_ALLOWED: i32 = -2;
-const BAD_PATH_BASE: i32 = 100;
 
 fn error(s: &mut State, number: u32, message: &str) -> i32 {
     s.out.clear();
@@ -163,38 +159,10 @@ pub extern "C" fn jw_router_route(
             .collect(),
     };
     let outcome = router.route(parts[0], parts[1], parts[2], &values);
-    let result = encode(outcome, parts[2], &mut s.out);
+    let result = encode_outcome(outcome, parts[2], &mut s.out);
     s.io.out_ptr = s.out.as_ptr() as u32;
     s.io.out_len = s.out.len() as u32;
     result
-}
-
-fn encode(outcome: RouteOutcome<'_>, raw: &str, extra: &mut String) -> i32 {
-    extra.clear();
-    match outcome {
-        RouteOutcome::Match {
-            route,
-            path,
-            params,
-        } => {
-            if path != raw {
-                extra.push_str(&path);
-            }
-            for (name, value) in params {
-                extra.push('\0');
-                extra.push_str(name);
-                extra.push('\0');
-                extra.push_str(&value);
-            }
-            (route as i32) * 2 + i32::from(!extra.is_empty())
-        }
-        RouteOutcome::NotFound => NOT_FOUND,
-        RouteOutcome::MethodNotAllowed { allow } => {
-            extra.push_str(&allow.join("\0"));
-            METHOD_NOT_ALLOWED
-        }
-        RouteOutcome::BadPath(kind) => -(BAD_PATH_BASE + kind.as_u32() as i32),
-    }
 }
 
 /// Builds a ring (`algorithm` 0 ketama, 1 maglev) over the encoded upstreams in scratch.

@@ -8,7 +8,7 @@
 //! is >= crc32(key), wrapping past the largest to the smallest.
 
 use crate::hash::{crc32, Crc32};
-use crate::ring::Ring;
+use crate::ring::{nth_distinct, Ring};
 
 /// nginx gives each unit of weight this many points on the ring.
 pub const POINTS_PER_WEIGHT: u32 = 160;
@@ -119,19 +119,8 @@ impl Ring for Ketama {
             return Some(self.owners[start] as usize);
         }
 
-        let mut seen: Vec<u32> = Vec::with_capacity(attempt + 1);
         let n = self.owners.len();
-        for step in 0..n {
-            let owner = self.owners[(start + step) % n];
-            if seen.contains(&owner) {
-                continue;
-            }
-            if seen.len() == attempt {
-                return Some(owner as usize);
-            }
-            seen.push(owner);
-        }
-        None
+        nth_distinct((0..n).map(|step| self.owners[(start + step) % n]), attempt)
     }
 
     fn len(&self) -> usize {

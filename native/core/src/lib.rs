@@ -10,6 +10,7 @@
 //! - [`ring`]: hash rings for `consistent_hash` selection: [`Ketama`] (nginx-compatible) and
 //!   [`Maglev`].
 //! - [`gcra`]: quotas as GCRA token buckets ([`gcra_step`], [`KeyedLimiter`]).
+//! - [`wire`]: the numeric encoding of a route outcome that both bindings share.
 //! - [`net`]: CIDR sets and the client address behind trusted proxies ([`client_address`]).
 
 pub mod error;
@@ -21,6 +22,7 @@ pub mod net;
 pub mod path;
 pub mod ring;
 pub mod router;
+pub mod wire;
 
 pub use error::{Error, ErrorKind};
 pub use gcra::{gcra_step, Decision, KeyedLimiter, Quota};

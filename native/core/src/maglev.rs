@@ -7,7 +7,7 @@
 //! far more even.
 
 use crate::hash::{fmix64, hash64};
-use crate::ring::Ring;
+use crate::ring::{nth_distinct, Ring};
 
 /// The table size: a prime, so every skip in 1..M generates a full permutation, and large
 /// enough (M >> 100 * upstreams) that shares stay within about 1% of their weight.
@@ -146,21 +146,10 @@ impl Ring for Maglev {
             return Some(first as usize);
         }
 
-        let mut seen = Vec::with_capacity(attempt + 1);
-        seen.push(first);
         let rehashed = (1..=REHASHES).map(|a| fmix64(h ^ a) % m);
         let walked = (1..m).map(|step| (h % m + step) % m);
-        for slot in rehashed.chain(walked) {
-            let owner = self.table[slot as usize];
-            if seen.contains(&owner) {
-                continue;
-            }
-            if seen.len() == attempt {
-                return Some(owner as usize);
-            }
-            seen.push(owner);
-        }
-        None
+        let slots = std::iter::once(h % m).chain(rehashed).chain(walked);
+        nth_distinct(slots.map(|slot| self.table[slot as usize]), attempt)
     }
 
     fn len(&self) -> usize {

@@ -23,6 +23,23 @@ pub trait Ring {
     }
 }
 
+/// The `attempt`-th distinct upstream in `owners`, a ring's fallback order for one key
+/// (upstream indices, repeats allowed); None when fewer distinct upstreams appear. O(n *
+/// attempt) for the walk, which ends at the first answer.
+pub(crate) fn nth_distinct(owners: impl Iterator<Item = u32>, attempt: usize) -> Option<usize> {
+    let mut seen: Vec<u32> = Vec::with_capacity(attempt + 1);
+    for owner in owners {
+        if seen.contains(&owner) {
+            continue;
+        }
+        if seen.len() == attempt {
+            return Some(owner as usize);
+        }
+        seen.push(owner);
+    }
+    None
+}
+
 /// The conformance suite every ring runs: the remapping bounds of consistent hashing.
 #[cfg(test)]
 pub(crate) mod conformance {

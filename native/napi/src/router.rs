@@ -10,19 +10,13 @@
 
 use std::borrow::Cow;
 
-use jetway_core::{normalize, NormalizeOptions, PathMatch, RouteOutcome, RouteSpec, Router};
+use jetway_core::wire::encode_outcome;
+use jetway_core::{normalize, NormalizeOptions, PathMatch, RouteSpec, Router};
 use napi::bindgen_prelude::External;
 use napi_derive::napi;
 
 use crate::guard::{fail, from_core, guard, Result, BAD_ARGUMENT};
 use crate::text::InStr;
-
-/// `routerRoute` result: no route matched host and path.
-pub const NOT_FOUND: i32 = -1;
-/// `routerRoute` result: a route matched host and path but not the method.
-pub const METHOD_NOT_ALLOWED: i32 = -2;
-/// `routerRoute` result base for a bad path: the result is `-(BAD_PATH_BASE + kind number)`.
-pub const BAD_PATH_BASE: i32 = 100;
 
 /// Separates the parts of the extra string and of the joined header values. NUL cannot occur
 /// in a normalised path or a decoded parameter (`%00` is rejected), nor in a header value
@@ -162,37 +156,8 @@ pub fn router_route(
                 .collect(),
         };
         let outcome = router.route(method.as_str(), host.as_str(), path.as_str(), &values);
-        Ok(encode(outcome, path.as_str(), extra))
+        Ok(encode_outcome(outcome, path.as_str(), extra))
     })
-}
-
-/// Turns an outcome into the number `routerRoute` returns, writing the extra part.
-fn encode(outcome: RouteOutcome<'_>, raw: &str, extra: &mut String) -> i32 {
-    extra.clear();
-    match outcome {
-        RouteOutcome::Match {
-            route,
-            path,
-            params,
-        } => {
-            if path != raw {
-                extra.push_str(&path);
-            }
-            for (name, value) in params {
-                extra.push(SEP);
-                extra.push_str(name);
-                extra.push(SEP);
-                extra.push_str(&value);
-            }
-            (route as i32) * 2 + i32::from(!extra.is_empty())
-        }
-        RouteOutcome::NotFound => NOT_FOUND,
-        RouteOutcome::MethodNotAllowed { allow } => {
-            extra.push_str(&allow.join("\0"));
-            METHOD_NOT_ALLOWED
-        }
-        RouteOutcome::BadPath(kind) => -(BAD_PATH_BASE + kind.as_u32() as i32),
-    }
 }
 
 /// The extra part of the last `routerRoute` answer: for a match, the changed path (or '')
