@@ -2,8 +2,18 @@
 // so the rest of the harness never looks at argv.
 import { parseArgs } from 'node:util';
 
-export const CONTENDERS = ['direct', 'jetway', 'nginx', 'haproxy'] as const;
+export const CONTENDERS = ['direct', 'jetway', 'jetway-undici', 'nginx', 'haproxy'] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
+/**
+ * Run when --contenders is not given. jetway-undici (Jetway with `pool.client: undici`) is the
+ * comparison behind the default client; it runs when asked for.
+ */
+export const DEFAULT_CONTENDERS: readonly ContenderName[] = [
+  'direct',
+  'jetway',
+  'nginx',
+  'haproxy',
+];
 export const GENERATORS = ['undici', 'wrk'] as const;
 export type GeneratorName = (typeof GENERATORS)[number];
 
@@ -82,7 +92,7 @@ export function parseCli(argv: string[]): CliOptions {
     rate: optional(values.rate, (v) => int('--rate', v, 1, 10_000_000)),
     generator: optional(values.generator, (v) => oneOf('--generator', v, GENERATORS)),
     contenders:
-      values.contenders === undefined ? [...CONTENDERS] : contenderList(values.contenders),
+      values.contenders === undefined ? [...DEFAULT_CONTENDERS] : contenderList(values.contenders),
     workers: values.workers === undefined ? 1 : int('--workers', values.workers, 1, 64),
     upstreamWorkers: int('--upstream-workers', values['upstream-workers'] ?? '1', 1, 64),
     pin: values.pin === true,

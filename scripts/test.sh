@@ -19,8 +19,8 @@ bash scripts/fuzz.sh 5
 echo "== node, native hot path"
 JETWAY_HOTPATH=native JETWAY_REQUIRE_BACKENDS=native,wasm,ts node --test --test-concurrency=1 dist/test/
 
-echo "== node integration, wasm hot path"
-JETWAY_HOTPATH=wasm node --test --test-concurrency=1 dist/test/integration/
+echo "== node integration, wasm hot path, undici as the upstream client"
+JETWAY_HOTPATH=wasm JETWAY_TEST_POOL_CLIENT=undici node --test --test-concurrency=1 dist/test/integration/
 
 echo "== bench smoke (no timing assertion)"
 node dist/bench/main.js smoke

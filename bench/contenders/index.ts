@@ -2,8 +2,14 @@
 import type { ContenderName } from '../cli.js';
 import { direct } from './direct.js';
 import { haproxy } from './haproxy.js';
-import { jetway } from './jetway.js';
+import { jetway, jetwayUndici } from './jetway.js';
 import { nginx } from './nginx.js';
 import type { Contender } from './types.js';
 
-export const CONTENDER_IMPLS: Record<ContenderName, Contender> = { direct, jetway, nginx, haproxy };
+export const CONTENDER_IMPLS: Record<ContenderName, Contender> = {
+  direct,
+  jetway,
+  'jetway-undici': jetwayUndici,
+  nginx,
+  haproxy,
+};

@@ -11,7 +11,11 @@ const BIN = join(REPO_ROOT, 'bin', 'jetway.js');
 const DIST_MAIN = join(REPO_ROOT, 'dist', 'ts', 'cli', 'main.js');
 
 /** The Jetway config (YAML) for `input`, with its admin listener on `adminPort`. */
-export function jetwayConfig(input: ContenderInput, adminPort: number): string {
+export function jetwayConfig(
+  input: ContenderInput,
+  adminPort: number,
+  client: 'jetway' | 'undici' = 'jetway',
+): string {
   const { rateLimit, consistentHash } = input.route;
   const cluster = {
     name: 'bench',
@@ -21,7 +25,7 @@ export function jetwayConfig(input: ContenderInput, adminPort: number): string {
     }),
     upstreams: input.upstreams.map((address) => ({ address })),
     // As many upstream connections as downstream ones, as nginx gets through `keepalive`.
-    pool: { connections: Math.max(128, input.connections), keepalive_timeout: '60s' },
+    pool: { client, connections: Math.max(128, input.connections), keepalive_timeout: '60s' },
   };
   const route = {
     name: 'bench',
@@ -44,24 +48,30 @@ export function jetwayConfig(input: ContenderInput, adminPort: number): string {
   return `# Written by the Jetway bench harness: Jetway as a contender.\n${stringify(config)}`;
 }
 
-export const jetway: Contender = {
-  name: 'jetway',
-  unavailable: () => {
-    if (!existsSync(BIN)) return 'bin/jetway.js is not in this tree yet';
-    if (!existsSync(DIST_MAIN)) return 'dist/ts/cli/main.js is missing; run npm run build';
-    return null;
-  },
-  start: async (input) => {
-    const adminPort = await freePort();
-    const conf = join(input.dir, 'jetway.yaml');
-    writeFileSync(conf, jetwayConfig(input, adminPort));
+/** Jetway with its upstream client `client` (`pool.client`), named `name` in the tables. */
+function jetwayContender(name: 'jetway' | 'jetway-undici', client: 'jetway' | 'undici'): Contender {
+  return {
+    name,
+    unavailable: () => {
+      if (!existsSync(BIN)) return 'bin/jetway.js is not in this tree yet';
+      if (!existsSync(DIST_MAIN)) return 'dist/ts/cli/main.js is missing; run npm run build';
+      return null;
+    },
+    start: async (input) => {
+      const adminPort = await freePort();
+      const conf = join(input.dir, `${name}.yaml`);
+      writeFileSync(conf, jetwayConfig(input, adminPort, client));
 
-    const args = [BIN, 'start', '--config', conf];
-    const opts = { cwd: REPO_ROOT, cpus: input.cpus };
-    const proc = start('jetway', process.execPath, args, `${conf}.log`, opts);
-    await waitForHttp(`http://127.0.0.1:${adminPort}/healthz`, proc);
-    const origin = `http://127.0.0.1:${input.port}`;
-    await waitForHttp(`${origin}${input.probePath}`, proc);
-    return { name: 'jetway', origin, pids: [proc.pid], stop: () => proc.stop() };
-  },
-};
+      const args = [BIN, 'start', '--config', conf];
+      const opts = { cwd: REPO_ROOT, cpus: input.cpus };
+      const proc = start(name, process.execPath, args, `${conf}.log`, opts);
+      await waitForHttp(`http://127.0.0.1:${adminPort}/healthz`, proc);
+      const origin = `http://127.0.0.1:${input.port}`;
+      await waitForHttp(`${origin}${input.probePath}`, proc);
+      return { name, origin, pids: [proc.pid], stop: () => proc.stop() };
+    },
+  };
+}
+
+export const jetway = jetwayContender('jetway', 'jetway');
+export const jetwayUndici = jetwayContender('jetway-undici', 'undici');

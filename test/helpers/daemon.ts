@@ -171,8 +171,24 @@ export function writeConfig(config: ConfigInput | string, dir?: string): string 
   const where = dir ?? mkdtempSync(join(tmpdir(), 'jetway-it-'));
   if (!dir) scratch.push(where);
   const file = join(where, 'jetway.yaml');
-  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+  const text = typeof config === 'string' ? config : JSON.stringify(withClient(config), null, 2);
+  writeFileSync(file, text);
   return file;
+}
+
+/**
+ * `config` with every cluster's `pool.client` set from JETWAY_TEST_POOL_CLIENT where the test did
+ * not choose one, so one suite runs against both upstream clients (scripts/test.sh).
+ */
+function withClient(config: ConfigInput): ConfigInput {
+  const client = process.env.JETWAY_TEST_POOL_CLIENT;
+  if (client === undefined || client === '') return config;
+  if (!Array.isArray(config.clusters)) return config;
+  const clusters = (config.clusters as Array<Record<string, unknown>>).map((c) => {
+    const pool = (c.pool ?? {}) as Record<string, unknown>;
+    return { ...c, pool: { client, ...pool } };
+  });
+  return { ...config, clusters };
 }
 
 /**

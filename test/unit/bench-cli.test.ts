@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTENDERS, millis, parseCli } from '../../bench/cli.js';
+import { DEFAULT_CONTENDERS, millis, parseCli } from '../../bench/cli.js';
 import { pickScenarios, SCENARIOS } from '../../bench/scenarios.js';
 import { budgetMs, defaultThreads, resolveSettings } from '../../bench/settings.js';
 
@@ -30,7 +30,7 @@ describe('bench command line', () => {
 
   it('defaults to every contender and one worker', () => {
     const o = parseCli([]);
-    assert.deepEqual(o.contenders, [...CONTENDERS]);
+    assert.deepEqual(o.contenders, [...DEFAULT_CONTENDERS]);
     assert.equal(o.workers, 1);
     assert.equal(o.durationMs, undefined);
   });

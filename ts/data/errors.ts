@@ -30,7 +30,7 @@ const CONNECT_PHASE = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Classifies an undici error raised before the response started. */
+/** Classifies an upstream client's error (undici's codes; Jetway's client reuses them). */
 export function classify(err: unknown): Failure {
   const code = (err as { code?: string } | null)?.code ?? '';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
@@ -71,7 +71,10 @@ export function classify(err: unknown): Failure {
       beforeSend: false,
     };
   }
-  // Resets, closes and protocol errors: the request may have been seen.
+  if (code === 'JETWAY_UPSTREAM_INVALID_RESPONSE') {
+    return { code, status: 502, source: 'upstream', beforeSend: false };
+  }
+  // Resets, closes and other protocol errors: the request may have been seen.
   return { code: 'JETWAY_UPSTREAM_RESET', status: 502, source: 'upstream', beforeSend: false };
 }
 

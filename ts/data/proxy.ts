@@ -1,14 +1,13 @@
 // The request lifecycle on a worker: early filter, route, rate limit, select,
 // proxy with backpressure both ways, answer, log. One Exchange per request is
 // also undici's dispatch handler, so the per-request path allocates little.
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../log/logger.js';
 import { nowUs } from '../hotpath/clock.js';
 import { BodySource } from './body.js';
 import { classify, statusLine, REASONS, type Failure } from './errors.js';
 import { eachResponseHeader, RequestHeaders, upstreamHeaders } from './headers.js';
+import type { DispatchHandler, DispatchOptions } from './pool.js';
 import type { ClusterRuntime, RouteRuntime, Runtime } from './runtime.js';
 
 /** What every request on one worker shares. */
@@ -234,7 +233,7 @@ const enum Framing {
  * streams the response to the client. A protocol state machine, so some of
  * its methods run longer than the rest of the code.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements DispatchHandler {
   extraHeaders: string[] | null = null;
   hashKey = '';
   private body: BodySource | null = null;
@@ -303,12 +302,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.attempts++;
     this.holding = cluster.slots[i];
     this.ctx.runtime.states.acquire(this.holding);
-    const opts: Dispatcher.DispatchOptions = {
-      method: this.method as Dispatcher.HttpMethod,
+    const opts: DispatchOptions = {
+      method: this.method,
       path: this.target,
       headers: this.headers,
-      // undici reads async iterables too; its types only list streams.
-      body: this.body === null ? null : (this.body.chunks() as unknown as Readable),
+      body: this.body === null ? null : this.body.chunks(),
     };
     cluster.pools[i].dispatch(opts, this);
   }

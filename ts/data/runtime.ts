@@ -1,12 +1,13 @@
 // A config snapshot compiled for one worker: the router, each cluster's pools
 // and selection policy, each route's limiter. Built off the request path when a
 // snapshot arrives and swapped in whole, so a request sees one config only.
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { createPolicy, StatesView, type SelectionPolicy } from '../balance/index.js';
 import { normalizeOptions, routeSpec } from '../config/compile.js';
 import type { ClusterConfig, Config, RouteConfig } from '../config/schema.js';
 import type { UpstreamStates } from '../health/state.js';
 import type { CidrSet, HotPath, Limiter, NormalizeOptions, Router } from '../hotpath/types.js';
+import { UpstreamPool, type UpstreamClient } from './pool.js';
 
 export interface ClusterRuntime {
   readonly name: string;
@@ -14,7 +15,7 @@ export interface ClusterRuntime {
   readonly addresses: readonly string[];
   /** Slot of each upstream in the shared UpstreamStates. */
   readonly slots: readonly number[];
-  readonly pools: readonly Pool[];
+  readonly pools: readonly UpstreamClient[];
   readonly policy: SelectionPolicy;
 }
 
@@ -86,10 +87,16 @@ function buildCluster(
   states: UpstreamStates,
 ): ClusterRuntime {
   const slots = c.upstreams.map((_, i) => first + i);
-  // TODO(perf): undici's dispatch, streams and write path cost more per small request than
-  // all of Jetway's own code (README, "Performance"); an upstream client on raw sockets with a
-  // minimal response parser is the measured way down.
-  const pools = c.upstreams.map((u) => new Pool(`http://${u.address}`, poolOptions(c)));
+  const pools = c.upstreams.map((u): UpstreamClient => {
+    if (c.pool.client === 'undici') return undiciClient(u.address, c);
+    return new UpstreamPool(u.address, {
+      connections: c.pool.connections,
+      connectTimeout: c.timeouts.connect,
+      headerTimeout: c.timeouts.header,
+      idleTimeout: c.timeouts.idle,
+      keepAliveTimeout: c.pool.keepalive_timeout,
+    });
+  });
   const view = new StatesView(
     states,
     first,
@@ -113,7 +120,24 @@ function buildCluster(
   };
 }
 
-function poolOptions(c: ClusterConfig): Pool.Options {
+/**
+ * undici's Pool behind the same contract. undici reads async-iterable bodies and calls the same
+ * handler methods; its types list only streams and its own method names.
+ */
+function undiciClient(address: string, c: ClusterConfig): UpstreamClient {
+  const pool = new Pool(`http://${address}`, undiciOptions(c));
+  return {
+    dispatch: (opts, handler) =>
+      pool.dispatch(
+        opts as unknown as Dispatcher.DispatchOptions,
+        handler as unknown as Dispatcher.DispatchHandler,
+      ),
+    close: () => pool.close(),
+    destroy: () => pool.destroy(),
+  };
+}
+
+function undiciOptions(c: ClusterConfig): Pool.Options {
   return {
     connections: c.pool.connections,
     pipelining: c.pool.pipelining,

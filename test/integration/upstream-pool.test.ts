@@ -1,0 +1,399 @@
+// Jetway's upstream client on its own, against scripted upstreams on loopback: reuse, framing
+// read byte by byte, pauses, limits, timeouts, aborts and every way an upstream can misbehave.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, afterEach, before, describe, it } from 'node:test';
+import {
+  UpstreamPool,
+  type DispatchHandler,
+  type DispatchOptions,
+  type PoolOptions,
+} from '../../ts/data/pool.js';
+import { startBlackhole, type Blackhole } from '../helpers/blackhole.js';
+import { freePort } from '../helpers/ports.js';
+import { responseHead, startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
+import { delay, until } from '../helpers/wait.js';
+
+interface Outcome {
+  status?: number;
+  raw: string[];
+  body: Buffer;
+  error?: { code: string; message: string };
+  /** Callback names in order. */
+  calls: string[];
+}
+
+interface RunOptions {
+  /** Return false from onData at the first chunk and resume after this many ms. */
+  pauseMs?: number;
+  onAbort?: (abort: (err?: Error) => void) => void;
+}
+
+const OPTIONS: PoolOptions = {
+  connections: 4,
+  connectTimeout: 1000,
+  headerTimeout: 1000,
+  idleTimeout: 1000,
+  keepAliveTimeout: 4000,
+};
+
+/** Dispatches one request and resolves with everything the handler heard. */
+function run(
+  pool: UpstreamPool,
+  opts: Partial<DispatchOptions> = {},
+  o: RunOptions = {},
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Outcome = { raw: [], body: Buffer.alloc(0), calls: [] };
+    const chunks: Buffer[] = [];
+    let resume: () => void = () => {};
+    let paused = false;
+    const handler: DispatchHandler = {
+      onConnect: (abort) => {
+        out.calls.push('connect');
+        o.onAbort?.(abort);
+      },
+      onHeaders: (status, raw, r) => {
+        out.calls.push('headers');
+        out.status = status;
+        out.raw = raw.map((b) => b.toString('latin1'));
+        resume = r;
+        return true;
+      },
+      onData: (chunk) => {
+        out.calls.push('data');
+        chunks.push(Buffer.from(chunk));
+        if (o.pauseMs === undefined || paused) return true;
+        paused = true;
+        setTimeout(() => {
+          out.calls.push('resume');
+          resume();
+        }, o.pauseMs);
+        return false;
+      },
+      onComplete: () => {
+        out.calls.push('complete');
+        out.body = Buffer.concat(chunks);
+        resolve(out);
+      },
+      onError: (err) => {
+        out.calls.push('error');
+        out.error = { code: (err as unknown as { code: string }).code, message: err.message };
+        out.body = Buffer.concat(chunks);
+        resolve(out);
+      },
+    };
+    const request = { method: 'GET', path: '/', headers: ['host', 'x'], body: null, ...opts };
+    pool.dispatch(request, handler);
+  });
+}
+
+async function* bodyOf(...parts: Array<string | Buffer>): AsyncGenerator<Buffer> {
+  for (const p of parts) {
+    await delay(1);
+    yield Buffer.from(p);
+  }
+}
+
+describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
+  let u: ScriptedUpstream;
+  let hole: Blackhole;
+  const pools: UpstreamPool[] = [];
+  const pool = (opts: Partial<PoolOptions> = {}, address = u.address): UpstreamPool => {
+    const p = new UpstreamPool(address, { ...OPTIONS, ...opts });
+    pools.push(p);
+    return p;
+  };
+
+  before(async () => {
+    u = await startUpstream({ name: 'u' });
+    hole = await startBlackhole();
+  });
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((p) => p.destroy()));
+    u.handler = (_r, reply) => reply.echo();
+    u.connections.length = 0;
+  });
+  after(async () => {
+    await u.stop();
+    await hole.stop();
+  });
+
+  it('reuses one connection for requests in turn', async () => {
+    const p = pool();
+    for (let i = 0; i < 5; i++) {
+      const r = await run(p, { path: `/n/${i}` });
+      assert.equal(r.status, 200);
+      assert.equal(JSON.parse(r.body.toString()).target, `/n/${i}`);
+      assert.deepEqual(r.calls, ['connect', 'headers', 'data', 'complete']);
+    }
+    assert.equal(u.connections.length, 1);
+  });
+
+  it('writes the request as given, adding Host and an empty POST body length', async () => {
+    const p = pool();
+    await run(p, { method: 'POST', path: '/a?b=c', headers: ['x-one', '1', 'x-two', 'a b'] });
+    const head = u.connections[0].requests[0].rawHead.toString('latin1');
+    assert.equal(
+      head,
+      `POST /a?b=c HTTP/1.1\r\nx-one: 1\r\nx-two: a b\r\nhost: ${u.address}\r\ncontent-length: 0\r\n\r\n`,
+    );
+  });
+
+  it('reads a head and a chunked body that arrive one byte at a time', async () => {
+    const body = '5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nTrailer-A: x\r\n\r\n';
+    const bytes = Buffer.concat([
+      responseHead(200, [['transfer-encoding', 'chunked']]),
+      Buffer.from(body),
+    ]);
+    u.handler = async (_r, reply) => {
+      for (const b of bytes) {
+        reply.raw(Buffer.from([b]));
+        await delay(0);
+      }
+    };
+    const p = pool();
+    const r = await run(p);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'hello, world');
+    // The trailers were consumed: the connection carries the next request.
+    u.handler = (_r, reply) => reply.echo();
+    assert.equal((await run(p)).status, 200);
+    assert.equal(u.connections.length, 1);
+  });
+
+  it('reads to the close when no length is given, and opens a new connection after', async () => {
+    u.handler = (_r, reply) => {
+      reply.raw(Buffer.concat([responseHead(200, [['connection', 'close']]), Buffer.from('all')]));
+      reply.close();
+    };
+    const p = pool();
+    const r = await run(p);
+    assert.equal(r.body.toString(), 'all');
+    u.handler = (_r, reply) => reply.echo();
+    assert.equal((await run(p)).status, 200);
+    assert.equal(u.connections.length, 2);
+  });
+
+  it('reads no body after HEAD, 204 and 304, and keeps the connection', async () => {
+    u.handler = (r, reply) => {
+      const status = r.target === '/204' ? 204 : r.target === '/304' ? 304 : 200;
+      reply.raw(responseHead(status, [['content-length', '5']]));
+    };
+    const p = pool();
+    assert.deepEqual((await run(p, { method: 'HEAD' })).calls, ['connect', 'headers', 'complete']);
+    assert.equal((await run(p, { path: '/204' })).status, 204);
+    assert.equal((await run(p, { path: '/304' })).status, 304);
+    assert.equal(u.connections.length, 1);
+  });
+
+  it('skips interim 1xx heads', async () => {
+    u.handler = (_r, reply) => {
+      reply.raw(responseHead(100, []));
+      reply.raw(responseHead(103, [['link', '</a.css>']]));
+      reply.send(200, 'ok');
+    };
+    const r = await run(pool());
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'ok');
+    assert.deepEqual(r.calls, ['connect', 'headers', 'data', 'complete']);
+  });
+
+  for (const [what, bytes] of [
+    ['an unrequested 101', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n'],
+    ['both framings', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n'],
+    ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    ['a chunk without its CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab'],
+    ['a garbage status line', 'SSH-2.0-OpenSSH\r\n\r\n'],
+  ] as const) {
+    it(`fails ${what} as an invalid response and drops the connection`, async () => {
+      u.handler = (_r, reply) => reply.raw(bytes);
+      const r = await run(pool());
+      assert.equal(r.error?.code, 'JETWAY_UPSTREAM_INVALID_RESPONSE', JSON.stringify(r));
+      await until('the connection to close', () => u.connections[0].closedAt !== undefined, 2000);
+    });
+  }
+
+  it('fails a head larger than 64 KiB', async () => {
+    u.handler = (_r, reply) => reply.raw(`HTTP/1.1 200 OK\r\nA: ${'x'.repeat(70_000)}`);
+    assert.equal((await run(pool())).error?.code, 'JETWAY_UPSTREAM_INVALID_RESPONSE');
+  });
+
+  it('never reuses a connection that sent more than the response', async () => {
+    u.handler = (_r, reply) => reply.raw('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA');
+    const p = pool();
+    assert.equal((await run(p)).body.toString(), 'ok');
+    u.handler = (_r, reply) => reply.echo();
+    assert.equal((await run(p)).status, 200);
+    assert.equal(u.connections.length, 2);
+  });
+
+  it('holds the body while paused and completes only after resume', async () => {
+    const big = Buffer.alloc(200_000, 'z');
+    u.handler = (_r, reply) => reply.send(200, big);
+    const r = await run(pool(), {}, { pauseMs: 200 });
+    assert.equal(r.body.length, big.length);
+    const resumed = r.calls.indexOf('resume');
+    assert.ok(resumed > 0, r.calls.join(','));
+    assert.deepEqual(r.calls.slice(0, resumed), ['connect', 'headers', 'data']);
+    assert.equal(r.calls.at(-1), 'complete');
+  });
+
+  it('opens at most `connections` sockets and queues the rest', async () => {
+    u.handler = async (_r, reply) => {
+      await delay(50);
+      reply.echo();
+    };
+    const p = pool({ connections: 2 });
+    const all = await Promise.all(Array.from({ length: 7 }, (_, i) => run(p, { path: `/${i}` })));
+    assert.ok(all.every((r) => r.status === 200));
+    assert.equal(u.connections.length, 2);
+  });
+
+  it('streams a body with Content-Length as it is, and one without it chunked', async () => {
+    const p = pool();
+    const parts = ['abc', 'defgh', 'i'];
+    const sized = await run(p, {
+      method: 'PUT',
+      headers: ['content-length', '9'],
+      body: bodyOf(...parts),
+    });
+    const chunked = await run(p, { method: 'POST', headers: [], body: bodyOf(...parts) });
+    const sha = createHash('sha256').update(parts.join('')).digest('hex');
+    for (const r of [sized, chunked]) {
+      const seen = JSON.parse(r.body.toString());
+      assert.equal(seen.bodyLength, 9);
+      assert.equal(seen.bodySha256, sha);
+    }
+    const heads = u.connections[0].requests.map((r) => r.rawHead.toString('latin1'));
+    assert.match(heads[0], /content-length: 9\r\n/);
+    assert.doesNotMatch(heads[0], /transfer-encoding/);
+    assert.match(heads[1], /transfer-encoding: chunked\r\n/);
+  });
+
+  it('fails a body that does not match its Content-Length', async () => {
+    const p = pool();
+    const long = await run(p, {
+      method: 'PUT',
+      headers: ['content-length', '2'],
+      body: bodyOf('abc'),
+    });
+    assert.equal(long.error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+    const short = await run(p, {
+      method: 'PUT',
+      headers: ['content-length', '5'],
+      body: bodyOf('abc'),
+    });
+    assert.equal(short.error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+  });
+
+  it('refuses a header value it cannot send, writing nothing', async () => {
+    const r = await run(pool(), { headers: ['x-a', 'caf\u00e9', 'x-b', 'a\ufffdb'] });
+    assert.equal(r.error?.code, 'UND_ERR_INVALID_ARG');
+    await delay(50);
+    assert.equal(u.connections.length, 0);
+  });
+
+  it('fails every waiting request when the upstream refuses connections', async () => {
+    const port = await freePort();
+    const p = pool({}, `127.0.0.1:${port}`);
+    const all = await Promise.all([run(p), run(p), run(p)]);
+    for (const r of all) assert.equal(r.error?.code, 'ECONNREFUSED');
+  });
+
+  it('times out connecting', async () => {
+    const p = pool({ connectTimeout: 300 }, hole.address);
+    const started = performance.now();
+    const r = await run(p);
+    assert.equal(r.error?.code, 'UND_ERR_CONNECT_TIMEOUT');
+    const ms = performance.now() - started;
+    assert.ok(ms >= 290 && ms < 1500, `${ms} ms`);
+  });
+
+  it('times out waiting for the head, then for the next body bytes', async () => {
+    u.handler = (_r, reply) => void reply.stall();
+    const p = pool({ headerTimeout: 300, idleTimeout: 300 });
+    const head = await run(p);
+    assert.equal(head.error?.code, 'UND_ERR_HEADERS_TIMEOUT');
+    u.handler = (_r, reply) => reply.raw('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+    const body = await run(p);
+    assert.equal(body.error?.code, 'UND_ERR_BODY_TIMEOUT');
+    assert.equal(body.body.toString(), 'abc');
+  });
+
+  it('does not count a paused read against the idle limit', async () => {
+    u.handler = (_r, reply) => reply.send(200, Buffer.alloc(100_000, 'p'));
+    const r = await run(pool({ idleTimeout: 200 }), {}, { pauseMs: 600 });
+    assert.equal(r.error, undefined);
+    assert.equal(r.body.length, 100_000);
+  });
+
+  it('closes idle connections after the keep-alive time, sooner when the upstream says so', async () => {
+    const p = pool({ keepAliveTimeout: 400 });
+    await run(p);
+    await until(
+      'the pool to close its idle connection',
+      () => u.connections[0].closedBy === 'peer',
+      2000,
+    );
+    u.handler = (_r, reply) => reply.send(200, 'k', [['keep-alive', 'timeout=1']]);
+    const q = pool({ keepAliveTimeout: 10_000 });
+    const started = performance.now();
+    await run(q);
+    await until('the pool to close it sooner', () => u.connections[1].closedBy === 'peer', 3000);
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('opens a new connection when the upstream closed the idle one', async () => {
+    const brief = await startUpstream({ name: 'brief', idleCloseMs: 50 });
+    try {
+      const p = pool({}, brief.address);
+      assert.equal((await run(p)).status, 200);
+      await until('the idle close', () => brief.connections[0].closedAt !== undefined, 2000);
+      assert.equal((await run(p)).status, 200);
+      assert.equal(brief.connections.length, 2);
+    } finally {
+      await brief.stop();
+    }
+  });
+
+  it('abandons a request in flight or waiting, closing its connection', async () => {
+    u.handler = (_r, reply) => void reply.stall();
+    const p = pool({ connections: 1 });
+    let abortFirst: (err?: Error) => void = () => {};
+    let abortSecond: (err?: Error) => void = () => {};
+    const first = run(p, {}, { onAbort: (a) => (abortFirst = a) });
+    const second = run(p, {}, { onAbort: (a) => (abortSecond = a) });
+    await until(
+      'the first request to arrive',
+      () => u.connections.length === 1 && u.connections[0].requests.length === 1,
+      2000,
+    );
+    abortSecond();
+    abortFirst();
+    assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+    assert.equal((await second).error?.code, 'UND_ERR_ABORTED');
+    await until('the connection to close', () => u.connections[0].closedAt !== undefined, 2000);
+    assert.equal(u.connections[0].requests.length, 1);
+  });
+
+  it('close() lets running requests finish; destroy() fails them', async () => {
+    u.handler = async (_r, reply) => {
+      await delay(100);
+      reply.echo();
+    };
+    const p = pool();
+    const running = run(p);
+    await delay(20);
+    await p.close();
+    assert.equal((await running).status, 200);
+    assert.equal((await run(p)).error?.code, 'UND_ERR_CLOSED');
+
+    u.handler = (_r, reply) => void reply.stall();
+    const q = pool();
+    const stalled = run(q);
+    await delay(50);
+    await q.destroy();
+    assert.equal((await stalled).error?.code, 'UND_ERR_DESTROYED');
+  });
+});

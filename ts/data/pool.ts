@@ -1,0 +1,641 @@
+// Jetway's HTTP/1.1 client to one upstream: a keep-alive pool of plain sockets, one request at
+// a time on each, the response read by a small parser of its own. It exists because undici's
+// general-purpose dispatch path costs more per small request than everything else Jetway does
+// (README, "Performance"); it keeps undici's dispatch-handler contract, so the proxy drives
+// either client the same way and `pool.client: undici` swaps undici back in.
+//
+// Error codes follow undici's where the meaning is the same, so one classifier reads both.
+import net from 'node:net';
+import {
+  BodyKind,
+  parseResponseHead,
+  ResponseHeadError,
+  type ResponseHead,
+} from './response-head.js';
+
+/** What the proxy asks of an upstream client; undici's Pool offers the same. */
+export interface UpstreamClient {
+  dispatch(opts: DispatchOptions, handler: DispatchHandler): unknown;
+  /** Stops taking requests and resolves once the running ones are done. */
+  close(): Promise<void>;
+  /** Cuts every connection now; running requests fail. */
+  destroy(): Promise<void>;
+}
+
+export interface DispatchOptions {
+  method: string;
+  /** Origin-form target: path and query. */
+  path: string;
+  /** Names and values alternating. */
+  headers: string[];
+  body: AsyncIterable<Buffer> | null;
+}
+
+/** The callbacks of one request, in undici's dispatch-handler form. */
+export interface DispatchHandler {
+  /** Called first, with the function that abandons the request. */
+  onConnect(abort: (err?: Error) => void): void;
+  /** The final head (1xx heads are not passed on); false pauses reading until `resume`. */
+  onHeaders(status: number, raw: Buffer[], resume: () => void, reason: string): boolean;
+  /** A piece of the body; false pauses reading until `resume`. */
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: Buffer[] | null): void;
+  /** The request failed; nothing else is called after it. */
+  onError(err: Error): void;
+}
+
+export interface PoolOptions {
+  /** Most connections open at once (`pool.connections`). */
+  connections: number;
+  /** ms; 0 means no limit. */
+  connectTimeout: number;
+  /** ms from the last request byte to the end of the response head; 0 means no limit. */
+  headerTimeout: number;
+  /** ms between two body reads or writes; 0 means no limit. */
+  idleTimeout: number;
+  /** ms an unused connection is kept (`pool.keepalive_timeout`). */
+  keepAliveTimeout: number;
+}
+
+/** A failure of the client, with a stable code. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Longest response head read before the response is refused. */
+const MAX_HEAD = 64 * 1024;
+/** Longest chunk-size line (with extensions) or trailer section. */
+const MAX_CHUNK_LINE = 4096;
+/** An upstream's Keep-Alive hint is honoured less this margin, to stop before it closes. */
+const KEEPALIVE_MARGIN = 500;
+const CRLF2 = Buffer.from('\r\n\r\n');
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+// What may stand in a request head: visible ASCII, obs-text, spaces, tabs and the line breaks
+// Jetway writes itself. uWS hands over header values decoded as UTF-8, so a client's non-Latin-1
+// byte arrives as U+FFFD and cannot be sent as it came.
+const BAD_HEAD = /[^\t\r\n\x20-\x7e\x80-\xff]/;
+
+/** One request from dispatch to its last callback. */
+class Request {
+  done = false;
+  conn: Connection | null = null;
+  readonly abort = (err?: Error): void => this.pool.abort(this, err);
+
+  constructor(
+    readonly pool: UpstreamPool,
+    readonly method: string,
+    readonly head: string,
+    readonly body: AsyncIterable<Buffer> | null,
+    /** Declared body length, -1 for chunked. */
+    readonly length: number,
+    readonly handler: DispatchHandler,
+  ) {}
+}
+
+/** A keep-alive pool of connections to one upstream. */
+export class UpstreamPool implements UpstreamClient {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly hostHeader: string;
+  readonly conns = new Set<Connection>();
+  private readonly idle: Connection[] = [];
+  private readonly queue: Request[] = [];
+  private readonly sweeper: NodeJS.Timeout;
+  private closing = false;
+  private closed: (() => void) | null = null;
+
+  constructor(
+    address: string,
+    readonly opts: PoolOptions,
+  ) {
+    const colon = address.lastIndexOf(':');
+    this.host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    this.port = Number(address.slice(colon + 1));
+    this.hostHeader = address;
+    const limits = [
+      opts.connectTimeout,
+      opts.headerTimeout,
+      opts.idleTimeout,
+      opts.keepAliveTimeout,
+    ];
+    const shortest = Math.min(...limits.filter((t) => t > 0));
+    // Deadlines are checked on a coarse tick rather than with a timer per request: a quarter of
+    // the shortest limit, so each fires at most 25% late.
+    const tick = Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
+    this.sweeper = setInterval(() => this.sweep(), tick);
+    this.sweeper.unref();
+  }
+
+  dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
+    const head = this.requestHead(opts);
+    const length = declaredLength(opts.headers);
+    const req = new Request(this, opts.method, head, opts.body, length, handler);
+    handler.onConnect(req.abort);
+    if (req.done) return false;
+    if (this.closing) {
+      this.fail(req, new UpstreamError('UND_ERR_CLOSED', 'the pool is closed'));
+      return false;
+    }
+    if (BAD_HEAD.test(head)) {
+      this.fail(req, new UpstreamError('UND_ERR_INVALID_ARG', 'header value cannot be sent'));
+      return false;
+    }
+
+    const conn = this.idle.pop();
+    if (conn !== undefined) {
+      conn.send(req);
+      return true;
+    }
+    this.queue.push(req);
+    if (this.conns.size < this.opts.connections) this.connect();
+    return true;
+  }
+
+  /** The request line and header section, with Host and body framing added where missing. */
+  private requestHead(opts: DispatchOptions): string {
+    let head = `${opts.method} ${opts.path} HTTP/1.1\r\n`;
+    let host = false;
+    let length = false;
+    const h = opts.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i];
+      if (name.length === 4 && name === 'host') host = true;
+      else if (name.length === 14 && name === 'content-length') length = true;
+      head += `${name}: ${h[i + 1]}\r\n`;
+    }
+    if (!host) head += `host: ${this.hostHeader}\r\n`;
+    if (opts.body !== null && !length) head += 'transfer-encoding: chunked\r\n';
+    else if (opts.body === null && !length && BODY_METHODS.has(opts.method)) {
+      head += 'content-length: 0\r\n';
+    }
+    return `${head}\r\n`;
+  }
+
+  private connect(): void {
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const conn = new Connection(this, socket);
+    this.conns.add(conn);
+    conn.deadline = deadline(this.opts.connectTimeout);
+  }
+
+  /** A new connection is up: it takes the oldest waiting request. */
+  connected(conn: Connection): void {
+    this.release(conn);
+  }
+
+  /**
+   * Connecting failed: every waiting request fails with it, as undici does, so the proxy can try
+   * another upstream at once instead of waiting behind a dead one.
+   */
+  connectFailed(conn: Connection, err: Error): void {
+    this.conns.delete(conn);
+    const waiting = this.queue.splice(0);
+    for (const req of waiting) this.fail(req, err);
+    this.checkClosed();
+  }
+
+  /** `conn` finished a response and may be reused. */
+  release(conn: Connection): void {
+    const next = this.queue.shift();
+    if (next !== undefined) return conn.send(next);
+    if (this.closing) return conn.destroy();
+    conn.deadline = deadline(conn.keepAliveMs);
+    this.idle.push(conn);
+  }
+
+  /** `conn` is gone (closed, failed or cut). */
+  forget(conn: Connection): void {
+    if (!this.conns.delete(conn)) return;
+    const at = this.idle.indexOf(conn);
+    if (at >= 0) this.idle.splice(at, 1);
+    // A request waiting for a connection gets a new one.
+    if (this.queue.length > 0 && !this.closing && this.conns.size < this.opts.connections) {
+      this.connect();
+    }
+    this.checkClosed();
+  }
+
+  abort(req: Request, err?: Error): void {
+    if (req.done) return;
+    const reason = err ?? new UpstreamError('UND_ERR_ABORTED', 'request aborted');
+    if (req.conn !== null) return req.conn.fail(reason);
+    const at = this.queue.indexOf(req);
+    if (at >= 0) this.queue.splice(at, 1);
+    this.fail(req, reason);
+  }
+
+  fail(req: Request, err: Error): void {
+    if (req.done) return;
+    req.done = true;
+    req.handler.onError(err);
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    for (const conn of this.idle.splice(0)) conn.destroy();
+    return new Promise((resolve) => {
+      this.closed = resolve;
+      this.checkClosed();
+    });
+  }
+
+  destroy(): Promise<void> {
+    this.closing = true;
+    const err = new UpstreamError('UND_ERR_DESTROYED', 'the pool was destroyed');
+    for (const req of this.queue.splice(0)) this.fail(req, err);
+    for (const conn of [...this.conns]) conn.fail(err);
+    return this.close();
+  }
+
+  private checkClosed(): void {
+    if (!this.closing || this.conns.size > 0 || this.queue.length > 0) return;
+    clearInterval(this.sweeper);
+    const closed = this.closed;
+    this.closed = null;
+    closed?.();
+  }
+
+  /** Fails whatever has run past its deadline. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const conn of this.conns) {
+      if (conn.deadline > 0 && now > conn.deadline) conn.timedOut();
+    }
+  }
+}
+
+/** A deadline `ms` from now; 0 (none) when `ms` is 0. */
+function deadline(ms: number): number {
+  return ms > 0 ? performance.now() + ms : 0;
+}
+
+/** The request's Content-Length, or -1 when it has none. */
+function declaredLength(headers: string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'content-length') return Number(headers[i + 1]);
+  }
+  return -1;
+}
+
+/** Where the reader is in the response. */
+const enum Phase {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkEnd,
+  Trailers,
+  Close,
+}
+
+/**
+ * One socket to the upstream, carrying one request at a time. A protocol state machine, so
+ * some of its methods run longer than the rest of the code.
+ */
+class Connection {
+  /** performance.now() after which the current phase has taken too long; 0 for never. */
+  deadline = 0;
+  keepAliveMs: number;
+  private req: Request | null = null;
+  private connecting = true;
+  /** The socket was destroyed. */
+  private gone = false;
+  /** The upstream ended its side. */
+  private ended = false;
+  private phase = Phase.Head;
+  private head: ResponseHead | null = null;
+  /** Bytes received and not yet read. */
+  private buffered: Buffer | null = null;
+  /** Body bytes still to come in the current Content-Length body or chunk. */
+  private remaining = 0;
+  private paused = false;
+  /** The request body is fully written (or there is none). */
+  private sent = true;
+  private drained: (() => void) | null = null;
+  private readonly resume = (): void => this.onResume();
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly socket: net.Socket,
+  ) {
+    this.keepAliveMs = pool.opts.keepAliveTimeout;
+    socket.on('connect', () => this.onConnect());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (err) => this.onSocketError(err));
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => this.onDrain());
+  }
+
+  /** Writes `req` and starts reading its response. */
+  send(req: Request): void {
+    this.req = req;
+    req.conn = this;
+    this.phase = Phase.Head;
+    this.head = null;
+    this.paused = false;
+    if (req.body === null) {
+      this.sent = true;
+      this.deadline = deadline(this.pool.opts.headerTimeout);
+      this.socket.write(req.head, 'latin1');
+      return;
+    }
+    this.sent = false;
+    this.socket.write(req.head, 'latin1');
+    void this.pump(req);
+  }
+
+  /**
+   * Copies the request body to the socket, framed as declared. The idle limit runs only while
+   * the upstream holds the writes back; a slow client is the client body timeout's business.
+   */
+  private async pump(req: Request): Promise<void> {
+    const chunked = req.length < 0;
+    const chunks = req.body![Symbol.asyncIterator]();
+    let written = 0;
+    try {
+      for (;;) {
+        if (this.phase === Phase.Head) this.deadline = 0;
+        const next = await chunks.next();
+        if (req.done || this.req !== req) return void chunks.return?.();
+        if (next.done === true) break;
+        const chunk = next.value;
+        written += chunk.length;
+        if (!chunked && written > req.length) throw bodyLengthMismatch();
+        if (chunk.length === 0) continue;
+        if (chunked ? this.writeChunk(chunk) : this.socket.write(chunk)) continue;
+        if (this.phase === Phase.Head) this.deadline = deadline(this.pool.opts.idleTimeout);
+        await new Promise<void>((resolve) => (this.drained = resolve));
+      }
+      if (!chunked && written !== req.length) throw bodyLengthMismatch();
+      if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
+      this.sent = true;
+      if (this.phase === Phase.Head) this.deadline = deadline(this.pool.opts.headerTimeout);
+    } catch (err) {
+      if (this.req === req) this.fail(err as Error);
+    }
+  }
+
+  private writeChunk(chunk: Buffer): boolean {
+    this.socket.cork();
+    this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    this.socket.write(chunk);
+    const flowing = this.socket.write('\r\n', 'latin1');
+    this.socket.uncork();
+    return flowing;
+  }
+
+  private onDrain(): void {
+    const drained = this.drained;
+    this.drained = null;
+    drained?.();
+  }
+
+  private onConnect(): void {
+    this.connecting = false;
+    this.deadline = 0;
+    this.pool.connected(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.req === null) {
+      // Bytes nobody asked for: the connection can no longer be trusted to frame a response.
+      return this.destroy();
+    }
+    this.buffered = this.buffered === null ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (!this.paused) this.read();
+  }
+
+  private onResume(): void {
+    if (!this.paused || this.req === null) return;
+    this.paused = false;
+    this.socket.resume();
+    if (this.phase !== Phase.Head) this.deadline = deadline(this.pool.opts.idleTimeout);
+    this.read();
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.socket.pause();
+    // A client that reads slowly is the total timeout's business, not the upstream's.
+    this.deadline = 0;
+  }
+
+  /** Reads as much of the buffered bytes as the current phase and the handler allow. */
+  private read(): void {
+    while (this.req !== null && !this.paused) {
+      if (this.phase === Phase.Length && this.remaining === 0) return this.complete();
+      const buf = this.buffered;
+      if (buf === null && this.phase === Phase.Close && this.ended) return this.complete();
+      if (buf === null) return;
+      switch (this.phase) {
+        case Phase.Head:
+          this.readHead(buf);
+          break;
+        case Phase.Length:
+        case Phase.ChunkData:
+          this.readBody(buf);
+          break;
+        case Phase.ChunkSize:
+          this.readChunkSize(buf);
+          break;
+        case Phase.ChunkEnd:
+          this.readChunkEnd(buf);
+          break;
+        case Phase.Trailers:
+          this.readTrailers(buf);
+          break;
+        case Phase.Close:
+          this.buffered = null;
+          if (!this.req.handler.onData(buf)) this.pause();
+          break;
+      }
+      // A phase that needs more bytes than there are leaves them buffered and stops.
+      if (this.buffered === buf) return;
+    }
+  }
+
+  private readHead(buf: Buffer): void {
+    const end = buf.indexOf(CRLF2);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
+      return;
+    }
+    let head: ResponseHead;
+    try {
+      head = parseResponseHead(buf, end, this.req!.method);
+    } catch (err) {
+      return this.fail(err as Error);
+    }
+    this.consume(buf, end + 4);
+    if (head.status < 200) {
+      // 101 would switch protocols, which Jetway never asks for; other 1xx are interim.
+      if (head.status === 101) this.fail(new ResponseHeadError('unrequested protocol switch'));
+      return;
+    }
+    this.head = head;
+    if (head.keepAliveMs > KEEPALIVE_MARGIN) {
+      this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveMs - KEEPALIVE_MARGIN);
+    }
+    this.enterBody(head);
+    if (!this.req!.handler.onHeaders(head.status, head.raw, this.resume, head.reason)) this.pause();
+    if (head.body === BodyKind.None && this.req !== null) this.complete();
+  }
+
+  private enterBody(head: ResponseHead): void {
+    this.deadline = deadline(this.pool.opts.idleTimeout);
+    if (head.body === BodyKind.Length) {
+      this.phase = Phase.Length;
+      this.remaining = head.length;
+    } else if (head.body === BodyKind.Chunked) {
+      this.phase = Phase.ChunkSize;
+    } else if (head.body === BodyKind.Close) {
+      this.phase = Phase.Close;
+    }
+  }
+
+  /** Passes on up to `remaining` bytes of a Content-Length body or of a chunk. */
+  private readBody(buf: Buffer): void {
+    const n = Math.min(this.remaining, buf.length);
+    const piece = n === buf.length ? buf : buf.subarray(0, n);
+    this.consume(buf, n);
+    this.remaining -= n;
+    if (this.phase === Phase.ChunkData && this.remaining === 0) this.phase = Phase.ChunkEnd;
+    if (!this.req!.handler.onData(piece)) this.pause();
+  }
+
+  private readChunkSize(buf: Buffer): void {
+    const eol = buf.indexOf('\r\n');
+    if (eol < 0) {
+      if (buf.length > MAX_CHUNK_LINE) this.fail(new ResponseHeadError('chunk size line'));
+      return;
+    }
+    const line = buf.toString('latin1', 0, eol);
+    const m = /^([0-9a-fA-F]{1,13})[ \t]*(?:;.*)?$/.exec(line);
+    if (m === null) return this.fail(new ResponseHeadError('chunk size'));
+    this.consume(buf, eol + 2);
+    this.remaining = parseInt(m[1], 16);
+    this.phase = this.remaining === 0 ? Phase.Trailers : Phase.ChunkData;
+  }
+
+  private readChunkEnd(buf: Buffer): void {
+    if (buf[0] !== 13 || (buf.length > 1 && buf[1] !== 10)) {
+      return this.fail(new ResponseHeadError('chunk end'));
+    }
+    if (buf.length < 2) return;
+    this.consume(buf, 2);
+    this.phase = Phase.ChunkSize;
+  }
+
+  /** Skips the trailer section: Jetway passes no trailers on. */
+  private readTrailers(buf: Buffer): void {
+    if (buf.length >= 2 && buf[0] === 13 && buf[1] === 10) {
+      this.consume(buf, 2);
+      return this.complete();
+    }
+    const end = buf.indexOf(CRLF2);
+    if (end < 0) {
+      if (buf.length > MAX_CHUNK_LINE) this.fail(new ResponseHeadError('trailer section'));
+      return;
+    }
+    this.consume(buf, end + 4);
+    this.complete();
+  }
+
+  /** Drops the first `n` buffered bytes. */
+  private consume(buf: Buffer, n: number): void {
+    this.buffered = n >= buf.length ? null : buf.subarray(n);
+  }
+
+  /** The response is whole: the handler hears so and the connection is reused or closed. */
+  private complete(): void {
+    const req = this.req!;
+    const reusable =
+      this.head!.reusable && this.sent && this.buffered === null && !this.ended && !this.gone;
+    this.req = null;
+    req.conn = null;
+    req.done = true;
+    this.deadline = 0;
+    req.handler.onComplete(null);
+    if (reusable) this.pool.release(this);
+    else this.destroy();
+  }
+
+  /** Fails the running request, if any, and closes the connection. */
+  fail(err: Error): void {
+    const req = this.req;
+    this.req = null;
+    this.destroy();
+    if (req !== null) {
+      req.conn = null;
+      this.pool.fail(req, err);
+    }
+  }
+
+  /** The current phase ran past its deadline. */
+  timedOut(): void {
+    this.deadline = 0;
+    if (this.connecting) {
+      const err = new UpstreamError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout');
+      this.connecting = false;
+      this.gone = true;
+      this.socket.destroy();
+      return this.pool.connectFailed(this, err);
+    }
+    if (this.req === null) return this.destroy(); // idle past keep-alive
+    if (this.phase === Phase.Head && this.sent) {
+      return this.fail(new UpstreamError('UND_ERR_HEADERS_TIMEOUT', 'response head timeout'));
+    }
+    this.fail(new UpstreamError('UND_ERR_BODY_TIMEOUT', 'body idle timeout'));
+  }
+
+  destroy(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.socket.destroy();
+    this.pool.forget(this);
+    this.onDrain(); // a pump waiting for room sees the request is over
+  }
+
+  private onEnd(): void {
+    this.ended = true;
+    // A body delimited by the close ends here, once the bytes still buffered are passed on.
+    if (this.req !== null && this.phase === Phase.Close) return this.read();
+    this.fail(socketClosed());
+  }
+
+  private onSocketError(err: Error): void {
+    if (this.connecting) {
+      this.connecting = false;
+      this.gone = true;
+      return this.pool.connectFailed(this, err);
+    }
+    this.fail(err);
+  }
+
+  private onClose(): void {
+    if (this.connecting) {
+      this.connecting = false;
+      this.gone = true;
+      return this.pool.connectFailed(this, socketClosed());
+    }
+    if (this.req !== null && this.phase === Phase.Close && this.ended) return;
+    this.fail(socketClosed());
+  }
+}
+
+function bodyLengthMismatch(): UpstreamError {
+  return new UpstreamError(
+    'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+    'request body length differs from its Content-Length',
+  );
+}
+
+function socketClosed(): UpstreamError {
+  return new UpstreamError('UND_ERR_SOCKET', 'the upstream closed the connection');
+}
