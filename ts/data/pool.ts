@@ -37,7 +37,7 @@ export interface DispatchHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** The final head (1xx heads are not passed on); false pauses reading until `resume`. */
   onHeaders(status: number, raw: Buffer[], resume: () => void, reason: string): boolean;
-  /** A piece of the body; false pauses reading until `resume`. */
+  /** A piece of the body, valid only during the call; false pauses reading until `resume`. */
   onData(chunk: Buffer): boolean;
   onComplete(trailers: Buffer[] | null): void;
   /** The request failed; nothing else is called after it. */
@@ -67,6 +67,8 @@ export class UpstreamError extends Error {
   }
 }
 
+/** Where every connection of this thread reads into (see Connection). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** Longest response head read before the response is refused. */
 const MAX_HEAD = 64 * 1024;
 /** Longest chunk-size line (with extensions) or trailer section. */
@@ -177,8 +179,7 @@ export class UpstreamPool implements UpstreamClient {
   }
 
   private connect(): void {
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
-    const conn = new Connection(this, socket);
+    const conn = new Connection(this, this.host, this.port);
     this.conns.add(conn);
     conn.deadline = deadline(this.opts.connectTimeout);
   }
@@ -318,14 +319,21 @@ class Connection {
   private sent = true;
   private drained: (() => void) | null = null;
   private readonly resume = (): void => this.onResume();
+  private readonly socket: net.Socket;
 
   constructor(
     private readonly pool: UpstreamPool,
-    private readonly socket: net.Socket,
+    host: string,
+    port: number,
   ) {
     this.keepAliveMs = pool.opts.keepAliveTimeout;
+    // Reads land in one buffer shared by every connection of the thread and are handled before
+    // the next read, so a read allocates nothing and skips the stream machinery; whatever must
+    // outlive the read is copied (see onRead).
+    const onread = { buffer: READ_BUFFER, callback: (n: number) => this.onRead(n) };
+    const socket = net.connect({ host, port, noDelay: true, onread });
+    this.socket = socket;
     socket.on('connect', () => this.onConnect());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => this.onSocketError(err));
     socket.on('close', () => this.onClose());
@@ -402,13 +410,19 @@ class Connection {
     this.pool.connected(this);
   }
 
-  private onData(chunk: Buffer): void {
+  private onRead(n: number): boolean {
     if (this.req === null) {
       // Bytes nobody asked for: the connection can no longer be trusted to frame a response.
-      return this.destroy();
+      this.destroy();
+      return false;
     }
+    const chunk = READ_BUFFER.subarray(0, n);
     this.buffered = this.buffered === null ? chunk : Buffer.concat([this.buffered, chunk]);
     if (!this.paused) this.read();
+    // Bytes kept for later must not stay in the shared buffer the next read overwrites.
+    const kept = this.buffered;
+    if (kept !== null && kept.buffer === READ_BUFFER.buffer) this.buffered = Buffer.from(kept);
+    return !this.paused;
   }
 
   private onResume(): void {
@@ -468,7 +482,8 @@ class Connection {
     }
     let head: ResponseHead;
     try {
-      head = parseResponseHead(buf, end, this.req!.method);
+      // The head is copied out of the read buffer: the handler keeps its fields.
+      head = parseResponseHead(Buffer.from(buf.subarray(0, end)), end, this.req!.method);
     } catch (err) {
       return this.fail(err as Error);
     }

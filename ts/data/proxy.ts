@@ -449,7 +449,8 @@ class Exchange implements DispatchHandler {
       return true;
     }
     if (ok) return true;
-    this.pending = chunk;
+    // The client's socket took part of it; the rest waits in a copy (the chunk is only lent).
+    this.pending = Buffer.from(chunk);
     this.pendingOffset = offset;
     res.onWritable((at) => this.drainPending(at));
     return false;
