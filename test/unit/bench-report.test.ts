@@ -163,6 +163,20 @@ describe('bench reports', () => {
     );
   });
 
+  it('starts every skip reason in one column, however long the skipped name', () => {
+    const body = [
+      ['nginx', '100', '2'],
+      ['fastify-http-proxy', 'skipped: no quota'],
+      ['direct', 'skipped: x'],
+    ];
+    assert.deepEqual(layout(['contender', 'n', 'm'], body).split('\n'), [
+      'contender             n  m',
+      'nginx               100  2',
+      'fastify-http-proxy  skipped: no quota',
+      'direct              skipped: x',
+    ]);
+  });
+
   it('plots percentiles on a log scale where 90, 99 and 99.9 are evenly spaced', () => {
     const step = percentileX(99) - percentileX(90);
     assert.ok(Math.abs(percentileX(99.9) - percentileX(99) - step) < 1e-9);
