@@ -2,7 +2,15 @@
 // so the rest of the harness never looks at argv.
 import { parseArgs } from 'node:util';
 
-export const CONTENDERS = ['direct', 'jetway', 'nginx', 'haproxy'] as const;
+export const CONTENDERS = [
+  'direct',
+  'jetway',
+  'nginx',
+  'haproxy',
+  'http-proxy',
+  'fast-gateway',
+  'fastify-http-proxy',
+] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 export const GENERATORS = ['undici', 'wrk'] as const;
 export type GeneratorName = (typeof GENERATORS)[number];
@@ -41,7 +49,8 @@ export const USAGE = `usage: npm run bench -- [SCENARIO...] [options]
   --threads N        load-generator threads (undici worker threads or wrk -t) (cores / 2)
   --rate N           open loop: N requests/s in total instead of a closed loop (undici only)
   --generator G      undici or wrk (wrk when installed)
-  --contenders LIST  comma-separated subset of direct,jetway,nginx,haproxy (all)
+  --contenders LIST  comma-separated subset of direct,jetway,nginx,haproxy,http-proxy,
+                     fast-gateway,fastify-http-proxy (all)
   --workers N        worker processes/threads of every proxy (1)
   --upstream-workers N  nginx worker processes of the upstream (1)
   --pin              proxy on CPU 0, load generator on CPU 1 (needs taskset, 2+ CPUs)

@@ -4,6 +4,15 @@ import { direct } from './direct.js';
 import { haproxy } from './haproxy.js';
 import { jetway } from './jetway.js';
 import { nginx } from './nginx.js';
+import { fastGateway, fastifyHttpProxy, httpProxy } from './node-proxies/index.js';
 import type { Contender } from './types.js';
 
-export const CONTENDER_IMPLS: Record<ContenderName, Contender> = { direct, jetway, nginx, haproxy };
+export const CONTENDER_IMPLS: Record<ContenderName, Contender> = {
+  direct,
+  jetway,
+  nginx,
+  haproxy,
+  'http-proxy': httpProxy,
+  'fast-gateway': fastGateway,
+  'fastify-http-proxy': fastifyHttpProxy,
+};
