@@ -2,18 +2,24 @@
 // so the rest of the harness never looks at argv.
 import { parseArgs } from 'node:util';
 
-export const CONTENDERS = ['direct', 'jetway', 'jetway-undici', 'nginx', 'haproxy'] as const;
+export const CONTENDERS = [
+  'direct',
+  'jetway',
+  'jetway-undici',
+  'nginx',
+  'haproxy',
+  'http-proxy',
+  'fast-gateway',
+  'fastify-http-proxy',
+] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 /**
  * Run when --contenders is not given. jetway-undici (Jetway with `pool.client: undici`) is the
  * comparison behind the default client; it runs when asked for.
  */
-export const DEFAULT_CONTENDERS: readonly ContenderName[] = [
-  'direct',
-  'jetway',
-  'nginx',
-  'haproxy',
-];
+export const DEFAULT_CONTENDERS: readonly ContenderName[] = CONTENDERS.filter(
+  (c) => c !== 'jetway-undici',
+);
 export const GENERATORS = ['undici', 'wrk'] as const;
 export type GeneratorName = (typeof GENERATORS)[number];
 
@@ -51,7 +57,8 @@ export const USAGE = `usage: npm run bench -- [SCENARIO...] [options]
   --threads N        load-generator threads (undici worker threads or wrk -t) (cores / 2)
   --rate N           open loop: N requests/s in total instead of a closed loop (undici only)
   --generator G      undici or wrk (wrk when installed)
-  --contenders LIST  comma-separated subset of direct,jetway,nginx,haproxy (all)
+  --contenders LIST  comma-separated subset of direct,jetway,jetway-undici,nginx,haproxy,
+                     http-proxy,fast-gateway,fastify-http-proxy (all but jetway-undici)
   --workers N        worker processes/threads of every proxy (1)
   --upstream-workers N  nginx worker processes of the upstream (1)
   --pin              proxy on CPU 0, load generator on CPU 1 (needs taskset, 2+ CPUs)

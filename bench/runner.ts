@@ -145,13 +145,20 @@ class ScenarioRun {
     return startUpstream(nginx.path, input);
   }
 
-  /** Starts every available contender; false when one of them failed to. */
+  /** Starts every available contender that serves this route; false when one failed to. */
   private async startContenders(upstream: Upstream): Promise<boolean> {
     let all = true;
     for (const outcome of this.outcomes) {
       const impl = CONTENDER_IMPLS[outcome.name];
+      // main() has said once why a contender is unavailable; a route it cannot serve is said
+      // here, since it differs by scenario.
       outcome.skipped = impl.unavailable() ?? undefined;
       if (outcome.skipped !== undefined) continue;
+      outcome.skipped = impl.unsupported?.(this.scenario.route) ?? undefined;
+      if (outcome.skipped !== undefined) {
+        this.say(`  skip ${outcome.name}: ${outcome.skipped}`);
+        continue;
+      }
       try {
         this.running.set(outcome.name, await impl.start(await this.input(outcome.name, upstream)));
       } catch (err) {

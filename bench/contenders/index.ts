@@ -4,6 +4,7 @@ import { direct } from './direct.js';
 import { haproxy } from './haproxy.js';
 import { jetway, jetwayUndici } from './jetway.js';
 import { nginx } from './nginx.js';
+import { fastGateway, fastifyHttpProxy, httpProxy } from './node-proxies/index.js';
 import type { Contender } from './types.js';
 
 export const CONTENDER_IMPLS: Record<ContenderName, Contender> = {
@@ -12,4 +13,7 @@ export const CONTENDER_IMPLS: Record<ContenderName, Contender> = {
   'jetway-undici': jetwayUndici,
   nginx,
   haproxy,
+  'http-proxy': httpProxy,
+  'fast-gateway': fastGateway,
+  'fastify-http-proxy': fastifyHttpProxy,
 };

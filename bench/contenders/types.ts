@@ -35,5 +35,10 @@ export interface Contender {
   name: ContenderName;
   /** Why it cannot run on this machine (a line for the user), or null when it can. */
   unavailable(): string | null;
+  /**
+   * Why it cannot do what `route` asks the way the others do (a line for the user), or null
+   * when it can; the scenario then skips it. Absent: it serves every route shape.
+   */
+  unsupported?(route: RouteShape): string | null;
   start(input: ContenderInput): Promise<RunningContender>;
 }

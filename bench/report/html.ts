@@ -11,11 +11,15 @@ const COLORS: Record<string, string> = {
   jetway: '#d62728',
   nginx: '#2ca02c',
   haproxy: '#1f77b4',
+  'http-proxy': '#ff7f0e',
+  'fast-gateway': '#8c564b',
+  'fastify-http-proxy': '#e377c2',
 };
 
-const W = 760;
+const W = 800;
 const H = 340;
-const PAD = { left: 64, right: 120, top: 16, bottom: 44 };
+// The right margin holds the legend: room for the longest name, fastify-http-proxy.
+const PAD = { left: 64, right: 170, top: 16, bottom: 44 };
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(text: string): string {

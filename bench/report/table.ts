@@ -61,6 +61,8 @@ export function rows(outcome: ScenarioOutcome): string[][] {
 export function layout(header: readonly string[], body: readonly string[][]): string {
   const full = body.filter((r) => r.length === header.length);
   const widths = header.map((h, i) => Math.max(h.length, ...full.map((r) => r[i].length)));
+  // Names of skipped rows count too, so every reason starts in the same column.
+  widths[0] = Math.max(widths[0], ...body.map((r) => r[0].length));
   const line = (r: readonly string[]): string =>
     r.length < header.length
       ? `${r[0].padEnd(widths[0])}  ${r.slice(1).join(' ')}`

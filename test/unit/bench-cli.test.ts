@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CONTENDERS, millis, parseCli } from '../../bench/cli.js';
+import { CONTENDERS, DEFAULT_CONTENDERS, millis, parseCli, USAGE } from '../../bench/cli.js';
 import { pickScenarios, SCENARIOS } from '../../bench/scenarios.js';
 import { budgetMs, defaultThreads, resolveSettings } from '../../bench/settings.js';
 
@@ -28,11 +28,29 @@ describe('bench command line', () => {
     assert.equal(o.pin, true);
   });
 
-  it('defaults to every contender and one worker', () => {
+  it('defaults to every contender, the Node.js proxies too, and one worker', () => {
     const o = parseCli([]);
     assert.deepEqual(o.contenders, [...DEFAULT_CONTENDERS]);
+    const names: readonly string[] = o.contenders;
+    for (const name of ['http-proxy', 'fast-gateway', 'fastify-http-proxy']) {
+      assert.ok(names.includes(name), name);
+    }
+    assert.ok(!names.includes('jetway-undici'));
     assert.equal(o.workers, 1);
     assert.equal(o.durationMs, undefined);
+  });
+
+  it('takes the Node.js proxies by name, once each, in the order given', () => {
+    const o = parseCli([
+      '--contenders',
+      'fastify-http-proxy, direct,http-proxy,fast-gateway,direct',
+    ]);
+    assert.deepEqual(o.contenders, ['fastify-http-proxy', 'direct', 'http-proxy', 'fast-gateway']);
+    assert.throws(() => parseCli(['--contenders=fastify']), /accepted: .*fastify-http-proxy/);
+  });
+
+  it('names every contender in its usage', () => {
+    for (const name of CONTENDERS) assert.ok(USAGE.includes(name), name);
   });
 
   it('reads durations in ms, s, m and bare seconds', () => {

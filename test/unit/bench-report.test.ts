@@ -163,6 +163,33 @@ describe('bench reports', () => {
     );
   });
 
+  it('starts every skip reason in one column, however long the skipped name', () => {
+    const body = [
+      ['nginx', '100', '2'],
+      ['fastify-http-proxy', 'skipped: no quota'],
+      ['direct', 'skipped: x'],
+    ];
+    assert.deepEqual(layout(['contender', 'n', 'm'], body).split('\n'), [
+      'contender             n  m',
+      'nginx               100  2',
+      'fastify-http-proxy  skipped: no quota',
+      'direct              skipped: x',
+    ]);
+  });
+
+  it('gives the longest contender name its own colour and room in the legend', () => {
+    const o = outcome();
+    o.contenders[0] = { ...o.contenders[0], name: 'fastify-http-proxy' };
+    const svg = chart(o);
+    const width = Number(/viewBox="0 0 (\d+) /.exec(svg)?.[1]);
+    const colour = /fill="([^"]+)"\/><text[^>]*>fastify-http-proxy</.exec(svg)?.[1];
+    const x = Number(/<text x="([\d.]+)"[^>]*>fastify-http-proxy</.exec(svg)?.[1]);
+    assert.ok(colour !== undefined && x > 0, svg);
+    assert.notEqual(colour, '#9467bd', 'the colour of a contender the report does not know');
+    // 7 px a character is generous for 12 px text.
+    assert.ok(x + 'fastify-http-proxy'.length * 7 <= width);
+  });
+
   it('plots percentiles on a log scale where 90, 99 and 99.9 are evenly spaced', () => {
     const step = percentileX(99) - percentileX(90);
     assert.ok(Math.abs(percentileX(99.9) - percentileX(99) - step) < 1e-9);
