@@ -177,9 +177,16 @@ export function eachResponseHeader(
     }
   }
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
-    const lower = name.toLowerCase();
-    if (RESPONSE_DROP.has(lower) || (nominated !== null && nominated.has(lower))) continue;
-    write(raw[i], raw[i + 1]);
+    const name = raw[i];
+    // Most names cannot be dropped by their length alone; only those are read as text.
+    if ((nominated !== null || DROP_LENGTHS.has(name.length)) && dropped(name, nominated)) continue;
+    write(name, raw[i + 1]);
   }
+}
+
+const DROP_LENGTHS = new Set([...RESPONSE_DROP].map((n) => n.length));
+
+function dropped(name: Buffer, nominated: Set<string> | null): boolean {
+  const lower = name.toString('latin1').toLowerCase();
+  return RESPONSE_DROP.has(lower) || (nominated !== null && nominated.has(lower));
 }

@@ -417,11 +417,11 @@ class Connection {
       return false;
     }
     const chunk = READ_BUFFER.subarray(0, n);
-    this.buffered = this.buffered === null ? chunk : Buffer.concat([this.buffered, chunk]);
+    const lent = this.buffered === null;
+    this.buffered = lent ? chunk : Buffer.concat([this.buffered!, chunk]);
     if (!this.paused) this.read();
     // Bytes kept for later must not stay in the shared buffer the next read overwrites.
-    const kept = this.buffered;
-    if (kept !== null && kept.buffer === READ_BUFFER.buffer) this.buffered = Buffer.from(kept);
+    if (lent && this.buffered !== null) this.buffered = Buffer.from(this.buffered);
     return !this.paused;
   }
 
