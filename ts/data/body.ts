@@ -1,5 +1,5 @@
 // The request body on its way upstream. uWS pushes chunks (valid only during
-// its callback, so each is copied); undici pulls them through an async
+// its callback, so each is copied); the upstream client pulls them through an async
 // iterator. When more than HIGH_WATER bytes wait, the downstream socket is
 // paused, so a fast client cannot grow memory behind a slow upstream.
 import type { HttpResponse } from 'uWebSockets.js';
@@ -13,7 +13,7 @@ export class BodySource {
   private failed: Error | null = null;
   private paused = false;
   private wake: (() => void) | null = null;
-  /** Bytes handed to undici so far; 0 means a failed attempt can be retried. */
+  /** Bytes handed to the upstream client so far; 0 means a failed attempt can be retried. */
   pulled = 0;
   /** Bytes received from the client so far. */
   received = 0;

@@ -15,7 +15,7 @@ export interface Failure {
 }
 
 /**
- * undici refused the request itself (a header or method it will not send): the client's
+ * The upstream client refused the request itself (a header it will not send): the client's
  * fault, answered 400, never retried and never counted against the upstream.
  */
 const REFUSED_BY_CLIENT_LIBRARY = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);

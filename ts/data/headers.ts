@@ -55,7 +55,7 @@ export class RequestHeaders {
     this.count++;
     if (name === 'content-length' && this.hasContentLength) {
       if (this.contentLength !== value) this.conflictingLength = true;
-      return; // an identical repeat says nothing new, and undici refuses to send two
+      return; // an identical repeat says nothing new, and undici refuses to send two (pool.client: undici)
     }
     this.raw.push(name, value);
     switch (name) {
@@ -162,7 +162,7 @@ const RESPONSE_DROP = new Set([
 
 /**
  * Calls `write(name, value)` for each end-to-end response header in `raw`
- * (undici's flat Buffer list), in order; repeated headers such as Set-Cookie
+ * (the upstream client's flat Buffer list), in order; repeated headers such as Set-Cookie
  * pass one by one, untouched. Names and values stay Buffers: uWS encodes a JS
  * string as UTF-8, which would turn an obs-text byte such as 0xE9 into two bytes.
  */

@@ -1,6 +1,6 @@
 // The request lifecycle on a worker: early filter, route, rate limit, select,
 // proxy with backpressure both ways, answer, log. One Exchange per request is
-// also undici's dispatch handler, so the per-request path allocates little.
+// also the upstream client's dispatch handler, so the per-request path allocates little.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../log/logger.js';
 import { nowUs } from '../hotpath/clock.js';
@@ -584,7 +584,7 @@ class Exchange implements DispatchHandler {
   }
 }
 
-/** The Content-Length in undici's raw header list, -1 when absent or unusable. */
+/** The Content-Length in the upstream client's raw header list, -1 when absent or unusable. */
 function contentLength(raw: Buffer[]): number {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];

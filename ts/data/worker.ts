@@ -1,5 +1,5 @@
 // A data-plane worker thread: its own uWS app on every listener (uWS sets
-// SO_REUSEPORT, so all workers share the ports), its own undici pools, and the
+// SO_REUSEPORT, so all workers share the ports), its own upstream pools, and the
 // config snapshot the control plane last pushed.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
