@@ -136,7 +136,8 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     const head = u.connections[0].requests[0].rawHead.toString('latin1');
     assert.equal(
       head,
-      `POST /a?b=c HTTP/1.1\r\nx-one: 1\r\nx-two: a b\r\nhost: ${u.address}\r\ncontent-length: 0\r\n\r\n`,
+      'POST /a?b=c HTTP/1.1\r\nx-one: 1\r\nx-two: a b\r\n' +
+        `host: ${u.address}\r\ncontent-length: 0\r\n\r\n`,
     );
   });
 
@@ -328,7 +329,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.equal(r.body.length, 100_000);
   });
 
-  it('closes idle connections after the keep-alive time, sooner when the upstream says so', async () => {
+  it('closes idle connections after the keep-alive time, sooner if the upstream says', async () => {
     const p = pool({ keepAliveTimeout: 400 });
     await run(p);
     await until(

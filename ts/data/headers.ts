@@ -55,7 +55,7 @@ export class RequestHeaders {
     this.count++;
     if (name === 'content-length' && this.hasContentLength) {
       if (this.contentLength !== value) this.conflictingLength = true;
-      return; // an identical repeat says nothing new, and undici refuses to send two (pool.client: undici)
+      return; // an identical repeat says nothing new, and undici refuses to send two
     }
     this.raw.push(name, value);
     switch (name) {
