@@ -2,11 +2,19 @@
 // refuses because two readers could frame it differently.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BodyKind, parseResponseHead, type ResponseHead } from '../../ts/data/response-head.js';
+import { RESPONSE_DROP } from '../../ts/data/headers.js';
+import { BodyKind, ResponseHead, STOPPED_NAMES } from '../../ts/data/response-head.js';
 
 function parse(text: string, method = 'GET'): ResponseHead {
   const buf = Buffer.from(`${text}\r\n\r\n`, 'latin1');
-  return parseResponseHead(buf, buf.length - 4, method);
+  const head = new ResponseHead();
+  assert.equal(head.read(buf, 0, buf.length, method), buf.length);
+  return head;
+}
+
+/** What the client is sent for the head `text`: the status line and the forwarded fields. */
+function forwarded(text: string): string {
+  return Buffer.from(parse(text).forwarded()).toString('latin1');
 }
 
 function refused(text: string, method = 'GET'): string {
@@ -19,7 +27,7 @@ function refused(text: string, method = 'GET'): string {
   assert.fail(`accepted: ${JSON.stringify(text)}`);
 }
 
-const names = (h: ResponseHead): string[] => h.raw.map((b) => b.toString('latin1'));
+const names = (h: ResponseHead): string[] => h.raw().map((b) => b.toString('latin1'));
 
 describe('response head', () => {
   it('reads status, reason and fields in order, values trimmed, bytes kept', () => {
@@ -122,5 +130,75 @@ describe('response head', () => {
     refused('HTTP/1.1 200 OK\r\nNo-Colon');
     refused('HTTP/1.1 200 OK\r\nA: x\x00y');
     refused('HTTP/1.1 200 OK\r\nA: x\x7fy');
+  });
+
+  it('waits for more bytes at every point before the blank line, then reads the same head', () => {
+    const text =
+      'HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabc';
+    const buf = Buffer.from(text, 'latin1');
+    const headEnd = text.indexOf('\r\n\r\n') + 4;
+    for (let n = 0; n < headEnd; n++) {
+      assert.equal(new ResponseHead().read(buf, 0, n, 'GET'), -1, `after ${n} bytes`);
+    }
+    const head = new ResponseHead();
+    assert.equal(head.read(buf, 0, buf.length, 'GET'), headEnd);
+    assert.equal(head.length, 3);
+    assert.equal(head.reusable, true);
+  });
+
+  it('reads a head that starts inside the buffer', () => {
+    const buf = Buffer.from('xxxxHTTP/1.1 204 No Content\r\nA: b\r\n\r\n', 'latin1');
+    const head = new ResponseHead();
+    assert.equal(head.read(buf, 4, buf.length, 'GET'), buf.length);
+    assert.equal(head.status, 204);
+    assert.equal(Buffer.from(head.forwarded()).toString('latin1'), '204 No Content\r\nA: b');
+  });
+
+  it('forwards the status line and end-to-end fields as received, in order', () => {
+    assert.equal(
+      forwarded('HTTP/1.1 200 OK\r\nServer: x\r\nSet-Cookie: a=1\r\nset-cookie: b=\xe9\r\nX:  y '),
+      '200 OK\r\nServer: x\r\nSet-Cookie: a=1\r\nset-cookie: b=\xe9\r\nX:  y ',
+    );
+  });
+
+  it('leaves out hop-by-hop fields, framing and Date wherever they stand', () => {
+    const text = [
+      'HTTP/1.1 200 OK',
+      'Date: Fri, 04 Dec 2026 11:14:16 GMT',
+      'A: 1',
+      'Connection: keep-alive',
+      'Keep-Alive: timeout=5',
+      'B: 2',
+      'Content-Length: 0',
+      'TE: trailers',
+      'Trailer: x',
+      'Upgrade: h2c',
+      'Proxy-Connection: x',
+      'Proxy-Authenticate: Basic',
+      'C: 3',
+    ].join('\r\n');
+    assert.equal(forwarded(text), '200 OK\r\nA: 1\r\nB: 2\r\nC: 3');
+  });
+
+  it('leaves out the fields that Connection names, before or after it', () => {
+    const text = 'HTTP/1.1 200 OK\r\nX-Hop: 1\r\nA: 2\r\nConnection: x-hop, X_Other\r\nx_other: 3';
+    assert.equal(forwarded(text), '200 OK\r\nA: 2');
+  });
+
+  it('gives a status line without a reason the usual phrase', () => {
+    assert.equal(forwarded('HTTP/1.1 200\r\nA: 1\r\nContent-Length: 0'), '200 OK\r\nA: 1');
+    assert.equal(forwarded('HTTP/1.1 299\r\nContent-Length: 0'), '299 Unknown');
+  });
+
+  it('stops exactly the response headers that the general path drops', () => {
+    assert.deepEqual([...STOPPED_NAMES].sort(), [...RESPONSE_DROP].sort());
+    const values: Record<string, string> = {
+      'content-length': '0',
+      'transfer-encoding': 'chunked',
+    };
+    for (const name of STOPPED_NAMES) {
+      const field = `${name.toUpperCase()}: ${values[name] ?? 'close'}`;
+      assert.equal(forwarded(`HTTP/1.1 200 OK\r\n${field}\r\nA: 1`), '200 OK\r\nA: 1', name);
+    }
   });
 });

@@ -24,7 +24,11 @@ export class StatesView implements ClusterView {
   }
 
   usable(i: number): boolean {
-    return this.states.usable(this.firstSlot + i, this.now());
+    const slot = this.firstSlot + i;
+    if (!this.states.activeHealthy(slot)) return false;
+    // The clock is read only for an upstream that has been ejected at some time.
+    const until = this.states.ejectedUntil(slot);
+    return until === 0 || until <= this.now();
   }
 
   inflight(i: number): number {

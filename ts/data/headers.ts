@@ -31,8 +31,12 @@ const FORWARDING = new Set([
  * the proxy needs gathered in the same pass.
  */
 export class RequestHeaders {
-  /** Flat [name, value, name, value, ...] in arrival order. */
+  /**
+   * Flat [name, value, name, value, ...] in arrival order; only the first `size` entries are
+   * this request's (the array is reused, and emptying it would cost more than counting).
+   */
   readonly raw: string[] = [];
+  size = 0;
   host = '';
   connection = '';
   contentLength = '';
@@ -51,13 +55,31 @@ export class RequestHeaders {
   forwarded = '';
   xForwardedProto = '';
 
+  /** Empties the object for the next request. */
+  reset(): void {
+    this.size = 0;
+    this.host = '';
+    this.connection = '';
+    this.contentLength = '';
+    this.hasContentLength = false;
+    this.hasTransferEncoding = false;
+    this.conflictingLength = false;
+    this.repeatedHost = false;
+    this.count = 0;
+    this.transferEncoding = '';
+    this.xForwardedFor = '';
+    this.forwarded = '';
+    this.xForwardedProto = '';
+  }
+
   add(name: string, value: string): void {
     this.count++;
     if (name === 'content-length' && this.hasContentLength) {
       if (this.contentLength !== value) this.conflictingLength = true;
       return; // an identical repeat says nothing new, and undici refuses to send two
     }
-    this.raw.push(name, value);
+    this.raw[this.size++] = name;
+    this.raw[this.size++] = value;
     switch (name) {
       case 'host':
         if (this.host !== '') this.repeatedHost = true;
@@ -89,7 +111,7 @@ export class RequestHeaders {
   /** The value of `name` (lower-case), '' when absent; the first when repeated. */
   get(name: string): string {
     const raw = this.raw;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) return raw[i + 1];
+    for (let i = 0; i < this.size; i += 2) if (raw[i] === name) return raw[i + 1];
     return '';
   }
 }
@@ -126,7 +148,7 @@ export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): stri
   const nominated = connectionNames(req.connection);
   const raw = req.raw;
   const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
+  for (let i = 0; i < req.size; i += 2) {
     const name = raw[i];
     if (HOP_BY_HOP.has(name) || FORWARDING.has(name) || name === 'expect') continue;
     if (nominated !== null && nominated.has(name)) continue;
@@ -148,12 +170,21 @@ export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): stri
 
 function forwardedValue(client: string, host: string, proto: string): string {
   const node = client.includes(':') ? `"[${client}]"` : client;
-  const hostPart = host !== '' ? `;host="${host.replace(/["\\]/g, '')}"` : '';
+  const hostPart = host !== '' ? `;host="${quotable(host)}"` : '';
   return `for=${node}${hostPart};proto=${proto}`;
 }
 
-/** Response headers that never reach the client as the upstream sent them. */
-const RESPONSE_DROP = new Set([
+/** `text` without the characters a quoted-string would need escaped. */
+function quotable(text: string): string {
+  return text.includes('"') || text.includes('\\') ? text.replace(/["\\]/g, '') : text;
+}
+
+/**
+ * Response headers that never reach the client as the upstream sent them. Jetway's own client
+ * tells them apart while it reads the head (response-head.ts); a unit test holds both lists
+ * together.
+ */
+export const RESPONSE_DROP: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
   // uWS frames the response and writes its own Date.
   'content-length',
@@ -189,4 +220,17 @@ const DROP_LENGTHS = new Set([...RESPONSE_DROP].map((n) => n.length));
 function dropped(name: Buffer, nominated: Set<string> | null): boolean {
   const lower = name.toString('latin1').toLowerCase();
   return RESPONSE_DROP.has(lower) || (nominated !== null && nominated.has(lower));
+}
+
+const CRLF = Buffer.from('\r\n');
+const COLON_SP = Buffer.from(': ');
+
+/**
+ * The status line (without `HTTP/1.1 `) and the end-to-end headers of `raw`, joined by CRLF and
+ * without the last one: the form in which the proxy hands a whole head to uWS's writeStatus.
+ */
+export function joinResponseHead(status: string, raw: Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(status, 'latin1')];
+  eachResponseHeader(raw, (name, value) => parts.push(CRLF, name, COLON_SP, value));
+  return Buffer.concat(parts);
 }

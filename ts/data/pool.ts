@@ -6,12 +6,7 @@
 //
 // Error codes follow undici's where the meaning is the same, so one classifier reads both.
 import net from 'node:net';
-import {
-  BodyKind,
-  parseResponseHead,
-  ResponseHeadError,
-  type ResponseHead,
-} from './response-head.js';
+import { BodyKind, ResponseHead, ResponseHeadError } from './response-head.js';
 
 /** What the proxy asks of an upstream client; undici's Pool offers the same. */
 export interface UpstreamClient {
@@ -37,6 +32,12 @@ export interface DispatchHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** The final head (1xx heads are not passed on); false pauses reading until `resume`. */
   onHeaders(status: number, raw: Buffer[], resume: () => void, reason: string): boolean;
+  /**
+   * Jetway's own client calls this instead of onHeaders when the handler has it: the head as
+   * read, valid only during the call (no copy of its fields is made). `bodyFollows` says that
+   * body bytes are already here, so onData comes before this read returns.
+   */
+  onHead?(head: ResponseHead, resume: () => void, bodyFollows: boolean): boolean;
   /** A piece of the body, valid only during the call; false pauses reading until `resume`. */
   onData(chunk: Buffer): boolean;
   onComplete(trailers: Buffer[] | null): void;
@@ -77,10 +78,6 @@ const MAX_CHUNK_LINE = 4096;
 const KEEPALIVE_MARGIN = 500;
 const CRLF2 = Buffer.from('\r\n\r\n');
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-// What may stand in a request head: visible ASCII, obs-text, spaces, tabs and the line breaks
-// Jetway writes itself. uWS hands over header values decoded as UTF-8, so a client's non-Latin-1
-// byte arrives as U+FFFD and cannot be sent as it came.
-const BAD_HEAD = /[^\t\r\n\x20-\x7e\x80-\xff]/;
 
 /** One request from dispatch to its last callback. */
 class Request {
@@ -143,7 +140,10 @@ export class UpstreamPool implements UpstreamClient {
       this.fail(req, new UpstreamError('UND_ERR_CLOSED', 'the pool is closed'));
       return false;
     }
-    if (BAD_HEAD.test(head)) {
+    // uWS hands over the request as text decoded from UTF-8, and the head is written as UTF-8
+    // again, so the upstream gets the bytes the client sent; only bytes that were not UTF-8
+    // came out as U+FFFD and cannot be sent as they came.
+    if (head.includes('\ufffd')) {
       this.fail(req, new UpstreamError('UND_ERR_INVALID_ARG', 'header value cannot be sent'));
       return false;
     }
@@ -309,9 +309,14 @@ class Connection {
   /** The upstream ended its side. */
   private ended = false;
   private phase = Phase.Head;
-  private head: ResponseHead | null = null;
-  /** Bytes received and not yet read. */
-  private buffered: Buffer | null = null;
+  /** The head of the response being read; one object for every response on the connection. */
+  private readonly head = new ResponseHead();
+  /** The response just read allows another request on this connection. */
+  private reusable = false;
+  /** `src[at, end)` holds the bytes received and not yet read. */
+  private src: Uint8Array = READ_BUFFER;
+  private at = 0;
+  private end = 0;
   /** Body bytes still to come in the current Content-Length body or chunk. */
   private remaining = 0;
   private paused = false;
@@ -345,16 +350,15 @@ class Connection {
     this.req = req;
     req.conn = this;
     this.phase = Phase.Head;
-    this.head = null;
     this.paused = false;
     if (req.body === null) {
       this.sent = true;
       this.deadline = deadline(this.pool.opts.headerTimeout);
-      this.socket.write(req.head, 'latin1');
+      this.socket.write(req.head, 'utf8');
       return;
     }
     this.sent = false;
-    this.socket.write(req.head, 'latin1');
+    this.socket.write(req.head, 'utf8');
     void this.pump(req);
   }
 
@@ -416,12 +420,23 @@ class Connection {
       this.destroy();
       return false;
     }
-    const chunk = READ_BUFFER.subarray(0, n);
-    const lent = this.buffered === null;
-    this.buffered = lent ? chunk : Buffer.concat([this.buffered!, chunk]);
+    if (this.end === this.at) {
+      this.src = READ_BUFFER;
+      this.at = 0;
+      this.end = n;
+    } else {
+      const kept = this.src.subarray(this.at, this.end);
+      this.src = Buffer.concat([kept, READ_BUFFER.subarray(0, n)]);
+      this.at = 0;
+      this.end = this.src.length;
+    }
     if (!this.paused) this.read();
     // Bytes kept for later must not stay in the shared buffer the next read overwrites.
-    if (lent && this.buffered !== null) this.buffered = Buffer.from(this.buffered);
+    if (this.src === READ_BUFFER && this.at < this.end) {
+      this.src = Buffer.from(READ_BUFFER.subarray(this.at, this.end));
+      this.end -= this.at;
+      this.at = 0;
+    }
     return !this.paused;
   }
 
@@ -440,65 +455,78 @@ class Connection {
     this.deadline = 0;
   }
 
-  /** Reads as much of the buffered bytes as the current phase and the handler allow. */
+  /** Reads as much of the received bytes as the current phase and the handler allow. */
   private read(): void {
     while (this.req !== null && !this.paused) {
       if (this.phase === Phase.Length && this.remaining === 0) return this.complete();
-      const buf = this.buffered;
-      if (buf === null && this.phase === Phase.Close && this.ended) return this.complete();
-      if (buf === null) return;
+      const at = this.at;
+      if (at === this.end) {
+        if (this.phase === Phase.Close && this.ended) this.complete();
+        return;
+      }
       switch (this.phase) {
         case Phase.Head:
-          this.readHead(buf);
+          this.readHead();
           break;
         case Phase.Length:
         case Phase.ChunkData:
-          this.readBody(buf);
+          this.readBody();
           break;
         case Phase.ChunkSize:
-          this.readChunkSize(buf);
+          this.readChunkSize();
           break;
         case Phase.ChunkEnd:
-          this.readChunkEnd(buf);
+          this.readChunkEnd();
           break;
         case Phase.Trailers:
-          this.readTrailers(buf);
+          this.readTrailers();
           break;
         case Phase.Close:
-          this.buffered = null;
-          if (!this.req.handler.onData(buf)) this.pause();
+          this.at = this.end;
+          if (!this.req.handler.onData(this.view(at, this.end))) this.pause();
           break;
       }
-      // A phase that needs more bytes than there are leaves them buffered and stops.
-      if (this.buffered === buf) return;
+      // A phase that needs more bytes than there are leaves them and stops.
+      if (this.at === at) return;
     }
   }
 
-  private readHead(buf: Buffer): void {
-    const end = buf.indexOf(CRLF2);
-    if (end < 0) {
-      if (buf.length > MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
-      return;
-    }
-    let head: ResponseHead;
+  /** `src[from, to)` as a Buffer, lent to the handler for one call. */
+  private view(from: number, to: number): Buffer {
+    const src = this.src;
+    return Buffer.from(src.buffer, src.byteOffset + from, to - from);
+  }
+
+  private readHead(): void {
+    const head = this.head;
+    const req = this.req!;
+    let end: number;
     try {
-      // The head is copied out of the read buffer: the handler keeps its fields.
-      head = parseResponseHead(Buffer.from(buf.subarray(0, end)), end, this.req!.method);
+      end = head.read(this.src, this.at, this.end, req.method);
     } catch (err) {
       return this.fail(err as Error);
     }
-    this.consume(buf, end + 4);
+    if (end < 0) {
+      if (this.end - this.at > MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
+      return;
+    }
+    this.at = end;
     if (head.status < 200) {
       // 101 would switch protocols, which Jetway never asks for; other 1xx are interim.
       if (head.status === 101) this.fail(new ResponseHeadError('unrequested protocol switch'));
       return;
     }
-    this.head = head;
+    this.reusable = head.reusable;
     if (head.keepAliveMs > KEEPALIVE_MARGIN) {
       this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveMs - KEEPALIVE_MARGIN);
     }
     this.enterBody(head);
-    if (!this.req!.handler.onHeaders(head.status, head.raw, this.resume, head.reason)) this.pause();
+    const handler = req.handler;
+    const flowing =
+      handler.onHead !== undefined
+        ? handler.onHead(head, this.resume, this.at < this.end)
+        : handler.onHeaders(head.status, copied(head.raw()), this.resume, head.reason);
+    if (!flowing) this.pause();
     if (head.body === BodyKind.None && this.req !== null) this.complete();
   }
 
@@ -515,63 +543,69 @@ class Connection {
   }
 
   /** Passes on up to `remaining` bytes of a Content-Length body or of a chunk. */
-  private readBody(buf: Buffer): void {
-    const n = Math.min(this.remaining, buf.length);
-    const piece = n === buf.length ? buf : buf.subarray(0, n);
-    this.consume(buf, n);
+  private readBody(): void {
+    const from = this.at;
+    const n = Math.min(this.remaining, this.end - from);
+    this.at = from + n;
     this.remaining -= n;
     if (this.phase === Phase.ChunkData && this.remaining === 0) this.phase = Phase.ChunkEnd;
-    if (!this.req!.handler.onData(piece)) this.pause();
+    if (!this.req!.handler.onData(this.view(from, from + n))) this.pause();
   }
 
-  private readChunkSize(buf: Buffer): void {
-    const eol = buf.indexOf('\r\n');
+  private readChunkSize(): void {
+    const eol = this.indexOfCrlf(this.at);
     if (eol < 0) {
-      if (buf.length > MAX_CHUNK_LINE) this.fail(new ResponseHeadError('chunk size line'));
+      if (this.end - this.at > MAX_CHUNK_LINE) this.fail(new ResponseHeadError('chunk size line'));
       return;
     }
-    const line = buf.toString('latin1', 0, eol);
+    const line = this.view(this.at, eol).toString('latin1');
     const m = /^([0-9a-fA-F]{1,13})[ \t]*(?:;.*)?$/.exec(line);
     if (m === null) return this.fail(new ResponseHeadError('chunk size'));
-    this.consume(buf, eol + 2);
+    this.at = eol + 2;
     this.remaining = parseInt(m[1], 16);
     this.phase = this.remaining === 0 ? Phase.Trailers : Phase.ChunkData;
   }
 
-  private readChunkEnd(buf: Buffer): void {
-    if (buf[0] !== 13 || (buf.length > 1 && buf[1] !== 10)) {
+  private readChunkEnd(): void {
+    const src = this.src;
+    const at = this.at;
+    if (src[at] !== 13 || (at + 1 < this.end && src[at + 1] !== 10)) {
       return this.fail(new ResponseHeadError('chunk end'));
     }
-    if (buf.length < 2) return;
-    this.consume(buf, 2);
+    if (at + 1 >= this.end) return;
+    this.at = at + 2;
     this.phase = Phase.ChunkSize;
   }
 
   /** Skips the trailer section: Jetway passes no trailers on. */
-  private readTrailers(buf: Buffer): void {
-    if (buf.length >= 2 && buf[0] === 13 && buf[1] === 10) {
-      this.consume(buf, 2);
+  private readTrailers(): void {
+    const src = this.src;
+    const at = this.at;
+    if (this.end - at >= 2 && src[at] === 13 && src[at + 1] === 10) {
+      this.at = at + 2;
       return this.complete();
     }
-    const end = buf.indexOf(CRLF2);
-    if (end < 0) {
-      if (buf.length > MAX_CHUNK_LINE) this.fail(new ResponseHeadError('trailer section'));
+    const found = this.view(at, this.end).indexOf(CRLF2);
+    if (found < 0) {
+      if (this.end - at > MAX_CHUNK_LINE) this.fail(new ResponseHeadError('trailer section'));
       return;
     }
-    this.consume(buf, end + 4);
+    this.at = at + found + 4;
     this.complete();
   }
 
-  /** Drops the first `n` buffered bytes. */
-  private consume(buf: Buffer, n: number): void {
-    this.buffered = n >= buf.length ? null : buf.subarray(n);
+  /** Where the next CRLF at or after `from` starts, -1 when none has arrived. */
+  private indexOfCrlf(from: number): number {
+    const src = this.src;
+    for (let i = from; i + 1 < this.end; i++) if (src[i] === 13 && src[i + 1] === 10) return i;
+    return -1;
   }
 
   /** The response is whole: the handler hears so and the connection is reused or closed. */
   private complete(): void {
     const req = this.req!;
     const reusable =
-      this.head!.reusable && this.sent && this.buffered === null && !this.ended && !this.gone;
+      this.reusable && this.sent && this.at === this.end && !this.ended && !this.gone;
     this.req = null;
     req.conn = null;
     req.done = true;
@@ -649,6 +683,11 @@ function bodyLengthMismatch(): UpstreamError {
     'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
     'request body length differs from its Content-Length',
   );
+}
+
+/** Copies of views into the read buffer, for a handler that may keep them. */
+function copied(views: Buffer[]): Buffer[] {
+  return views.map((v) => Buffer.from(v));
 }
 
 function socketClosed(): UpstreamError {

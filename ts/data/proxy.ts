@@ -6,8 +6,10 @@ import type { Logger } from '../log/logger.js';
 import { nowUs } from '../hotpath/clock.js';
 import { BodySource } from './body.js';
 import { classify, statusLine, REASONS, type Failure } from './errors.js';
-import { eachResponseHeader, RequestHeaders, upstreamHeaders } from './headers.js';
+import { joinResponseHead, RequestHeaders, upstreamHeaders } from './headers.js';
+import { peerAddress } from './peer.js';
 import type { DispatchHandler, DispatchOptions } from './pool.js';
+import { BodyKind, type ResponseHead } from './response-head.js';
 import type { ClusterRuntime, RouteRuntime, Runtime } from './runtime.js';
 
 /** What every request on one worker shares. */
@@ -22,6 +24,13 @@ export interface WorkerContext {
   onIdle: (() => void) | null;
 }
 
+/**
+ * The request headers of the request being handled. A handler runs to its end before uWS
+ * calls the next one, and nothing keeps them past it, so one object serves every request.
+ */
+const HEADERS = new RequestHeaders();
+const collect = (name: string, value: string): void => HEADERS.add(name, value);
+
 /** Methods that may be sent twice (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_HEADER_VALUES: readonly string[] = [];
@@ -34,16 +43,16 @@ export function handle(
   res: HttpResponse,
   req: HttpRequest,
 ): void {
-  const started = performance.now();
+  // The clock is read only for the access log's duration.
+  const started = ctx.access !== null ? performance.now() : 0;
   const rt = ctx.runtime;
   const method = req.getCaseSensitiveMethod();
   const rawPath = req.getUrl();
   const query = req.getQuery();
-  const headers = new RequestHeaders();
-  req.forEach((k, v) => headers.add(k, v));
-  // TODO(perf): uWS asks the kernel (getpeername) on every request; a per-connection cache
-  // needs a connection hook that uWS.js does not give HTTP handlers.
-  const peer = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  const headers = HEADERS;
+  headers.reset();
+  req.forEach(collect);
+  const peer = peerAddress(res);
 
   const refused = earlyFilter(rt, method, headers);
   if (refused !== 0) return localReply(ctx, res, started, method, rawPath, refused, peer, true);
@@ -108,7 +117,7 @@ export function handle(
 /** 0 when the request may go on, else the status it is refused with. */
 function earlyFilter(rt: Runtime, method: string, h: RequestHeaders): number {
   if (h.count > rt.config.limits.max_header_count) return 431;
-  if (!TOKEN.test(method)) return 400;
+  if (method !== 'GET' && !TOKEN.test(method)) return 400;
   // uWS reads the first of two Content-Length headers; two that differ are ambiguous framing.
   if (h.conflictingLength || h.repeatedHost) return 400;
   // A reverse proxy has no tunnel to open.
@@ -172,7 +181,7 @@ function hashKey(c: ClusterRuntime, h: RequestHeaders, client: string, path: str
 
 function cookie(h: RequestHeaders, name: string): string {
   const raw = h.raw;
-  for (let i = 0; i < raw.length; i += 2) {
+  for (let i = 0; i < h.size; i += 2) {
     if (raw[i] !== 'cookie') continue;
     for (const part of raw[i + 1].split(';')) {
       const eq = part.indexOf('=');
@@ -253,10 +262,12 @@ class Exchange implements DispatchHandler {
   private headWritten = false;
   private downstreamDone = false;
   private status = 0;
-  private reason = '';
-  private rawHeaders: Buffer[] = [];
+  /** The head to write before the first body byte (see ResponseHead.forwarded). */
+  private head: Uint8Array | null = null;
   private framing = Framing.Chunked;
   private total = 0;
+  /** Part of a Content-Length body was written with tryEnd. */
+  private lengthStarted = false;
   private pending: Buffer | null = null;
   private pendingOffset = 0;
   private error = '';
@@ -316,25 +327,57 @@ class Exchange implements DispatchHandler {
     this.abortUpstream = abort;
   }
 
+  /** The head as undici gives it: names and values that may be kept, so they are joined here. */
   onHeaders(status: number, raw: Buffer[], resume: () => void, reason: string): boolean {
     if (status < 200) return true; // 1xx: informational, the final answer follows
     if (this.aborted) return false;
+    this.begin(status, resume);
+    this.head = joinResponseHead(statusLine(status, reason), raw);
+    const length = contentLength(raw);
+    const none = this.method === 'HEAD' || status === 204 || status === 304;
+    this.frame(length, none ? -1 : length >= 0 ? length : -2);
+    return true;
+  }
+
+  /** The head as Jetway's own client reads it: valid during this call only. */
+  onHead(head: ResponseHead, resume: () => void, bodyFollows: boolean): boolean {
+    if (this.aborted) return false;
+    this.begin(head.status, resume);
+    const bytes = head.forwarded();
+    const body = head.body;
+    // The head is written with the first body bytes, in one cork; when they are not here yet
+    // it must outlive the read buffer it points into.
+    const soon =
+      bodyFollows || body === BodyKind.None || (body === BodyKind.Length && head.length === 0);
+    this.head = soon ? bytes : Buffer.from(bytes);
+    this.frame(
+      head.length,
+      body === BodyKind.Length ? head.length : body === BodyKind.None ? -1 : -2,
+    );
+    return true;
+  }
+
+  private begin(status: number, resume: () => void): void {
     this.responseStarted = true;
     this.status = status;
-    this.reason = reason;
-    this.rawHeaders = raw;
     this.resumeUpstream = resume;
     this.judge(status);
+  }
 
-    const length = contentLength(raw);
-    if (this.method === 'HEAD' || status === 204 || status === 304) {
+  /**
+   * Chooses how the body reaches the client: `bodyLength` is its length when known, -1 when there
+   * is none, and anything below that when it is delimited otherwise. `declared` is the
+   * Content-Length passed on with a body-less answer.
+   */
+  private frame(declared: number, bodyLength: number): void {
+    if (bodyLength === -1) {
       this.framing = Framing.None;
-      this.res.cork(() => this.endWithoutBody(status === 204 ? -1 : length));
-    } else if (length >= 0) {
+      const status = this.status;
+      this.res.cork(() => this.endWithoutBody(status === 204 ? -1 : declared));
+    } else if (bodyLength >= 0) {
       this.framing = Framing.Length;
-      this.total = length;
+      this.total = bodyLength;
     }
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
@@ -425,8 +468,11 @@ class Exchange implements DispatchHandler {
   private writeHead(): void {
     const res = this.res;
     this.headWritten = true;
-    res.writeStatus(statusLine(this.status, this.reason));
-    eachResponseHeader(this.rawHeaders, (k, v) => res.writeHeader(k, v));
+    // The status line and every forwarded field line in one call: uWS writes the status
+    // between `HTTP/1.1 ` and a CRLF without looking into it, and each line was checked by the
+    // reader (no CR, LF or other control byte inside), so the bytes are the response's own.
+    res.writeStatus(this.head!);
+    this.head = null;
     const extra = this.extraHeaders;
     if (extra !== null)
       for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
@@ -442,6 +488,14 @@ class Exchange implements DispatchHandler {
   /** Writes a Content-Length framed chunk; false when the client is slow (upstream paused). */
   private writeLength(chunk: Buffer): boolean {
     const res = this.res;
+    if (!this.lengthStarted && chunk.length === this.total) {
+      // The whole body at once: uWS keeps what the socket does not take, which is at most this
+      // one read, and there is nothing left to pause.
+      res.end(chunk);
+      this.downstreamDone = true;
+      return true;
+    }
+    this.lengthStarted = true;
     const offset = res.getWriteOffset();
     const [ok, done] = res.tryEnd(chunk, this.total);
     if (done) {
