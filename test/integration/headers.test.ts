@@ -22,7 +22,12 @@ const HOP_BY_HOP = [
 ];
 
 /** Sends one raw request; returns the response and the request the upstream received. */
-async function exchange(jw: Daemon, u: ScriptedUpstream, head: string, from?: ConnectOptions) {
+async function exchange(
+  jw: Daemon,
+  u: ScriptedUpstream,
+  head: string | Buffer,
+  from?: ConnectOptions,
+) {
   const before = u.requests.length;
   const c = await RawClient.connect(jw.port, from);
   c.send(head);
@@ -177,6 +182,69 @@ describe('header rules', { timeout: 60_000 }, () => {
     } finally {
       u.handler = (_r, reply) => reply.echo();
     }
+  });
+
+  it('passes the response head on byte for byte, hop-by-hop lines left out', async () => {
+    u.handler = (_r, reply) =>
+      reply.raw(
+        Buffer.from(
+          'HTTP/1.1 201 Made It\r\nX-A:  spaced  \r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n' +
+            'X-Obs: caf\xe9\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nSet-Cookie: a=1\r\n' +
+            'Content-Length: 2\r\nset-cookie: b=2\r\n\r\nok',
+          'latin1',
+        ),
+      );
+    try {
+      const { res } = await exchange(jw, u, req('GET /bytes HTTP/1.1', 'Host: example.test'));
+      const head = res.rawHead.toString('latin1');
+      // undici hands values over without the spaces before them.
+      const undici = process.env.JETWAY_TEST_POOL_CLIENT === 'undici';
+      const spaced = undici ? 'X-A: spaced  ' : 'X-A:  spaced  ';
+      assert.ok(head.includes(`\r\n${spaced}\r\n`), head);
+      // uWS adds Date and Content-Length after the upstream's own lines.
+      assert.match(
+        head.replace(spaced, 'X-A:  spaced  '),
+        /^HTTP\/1\.1 201 Made It\r\nX-A:  spaced  \r\nX-Obs: caf\xe9\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n/,
+      );
+      assert.doesNotMatch(head, /X-Hop|Thu, 01 Jan 2026|keep-alive/i);
+      assert.equal(res.body.toString(), 'ok');
+    } finally {
+      u.handler = (_r, reply) => reply.echo();
+    }
+  });
+
+  it('gives an upstream status line without a reason the usual phrase', async () => {
+    u.handler = (_r, reply) => reply.raw('HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n');
+    try {
+      const { res } = await exchange(jw, u, req('GET /bare HTTP/1.1', 'Host: example.test'));
+      assert.match(res.rawHead.toString('latin1'), /^HTTP\/1\.1 404 Not Found\r\n/);
+    } finally {
+      u.handler = (_r, reply) => reply.echo();
+    }
+  });
+
+  it('sends request header text upstream as the client sent it in UTF-8', async () => {
+    const head = Buffer.from(
+      'GET /utf8 HTTP/1.1\r\nHost: example.test\r\nX-Name: Zoë und Jürgen € ok\r\n\r\n',
+      'utf8',
+    );
+    const { res, got } = await exchange(jw, u, head);
+    assert.equal(res.status, 200);
+    const sent = got!.rawHead;
+    assert.ok(
+      sent.includes(Buffer.from('x-name: Zoë und Jürgen € ok\r\n', 'utf8')),
+      sent.toString(),
+    );
+  });
+
+  it('refuses with 400 a header value that is not UTF-8, reaching no upstream', async () => {
+    const head = Buffer.from(
+      'GET /latin1 HTTP/1.1\r\nHost: example.test\r\nX-A: a\xffb\r\n\r\n',
+      'latin1',
+    );
+    const { res, reached } = await exchange(jw, u, head);
+    assert.equal(res.status, 400);
+    assert.equal(reached, 0);
   });
 
   it(

@@ -153,3 +153,12 @@ export interface RouteSpecInput {
   methods: Array<string>
   headers: Array<[string, string]>
 }
+
+/**
+ * Sends `text` as UTF-8 on the non-blocking socket `fd` and returns how many bytes of its UTF-8
+ * form the kernel did not take: 0 when all went, all of them when the socket would block. -1
+ * means the text is longer than 64 KiB in UTF-8 and nothing was sent. A failed send (the
+ * upstream reset the connection, say) is a thrown error with code `JETWAY_SOCKET_SEND` and
+ * the OS error text; the caller then lets the socket find and report the fault as usual.
+ */
+export declare function socketSend(fd: number, text: string): number

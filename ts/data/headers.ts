@@ -140,11 +140,11 @@ export interface ForwardingFacts {
 }
 
 /**
- * The header list sent upstream: the client's end-to-end headers, then Jetway's
- * forwarding headers. Expect is dropped because uWS has already answered
- * `100-continue` to the client.
+ * The client's end-to-end headers, as sent upstream. Expect is dropped because uWS has already
+ * answered `100-continue` to the client; Jetway's forwarding headers follow as the lines of
+ * forwardingLines.
  */
-export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): string[] {
+export function upstreamHeaders(req: RequestHeaders): string[] {
   const nominated = connectionNames(req.connection);
   const raw = req.raw;
   const out: string[] = [];
@@ -154,7 +154,18 @@ export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): stri
     if (nominated !== null && nominated.has(name)) continue;
     out.push(name, raw[i + 1]);
   }
+  return out;
+}
 
+/** The forwarding lines last made, and what they were made from. */
+const lastLines = { chain: '', proto: '', client: '', host: '', lines: '' };
+
+/**
+ * Jetway's forwarding headers as header lines (`name: value\r\n` each). A client sends the same
+ * facts on every request of a connection, so the last lines are kept and reused when the facts
+ * match: four comparisons instead of five headers of text.
+ */
+export function forwardingLines(req: RequestHeaders, fwd: ForwardingFacts): string {
   const chain =
     fwd.mode === 'append' && fwd.peerTrusted && req.xForwardedFor !== ''
       ? `${req.xForwardedFor}, ${fwd.peer}`
@@ -162,9 +173,36 @@ export function upstreamHeaders(req: RequestHeaders, fwd: ForwardingFacts): stri
         ? fwd.peer
         : fwd.client;
   const proto = fwd.peerTrusted && req.xForwardedProto !== '' ? req.xForwardedProto : fwd.scheme;
-  out.push('x-forwarded-for', chain, 'x-forwarded-proto', proto, 'x-real-ip', fwd.client);
-  if (req.host !== '') out.push('x-forwarded-host', req.host);
-  out.push('forwarded', forwardedValue(fwd.client, req.host, proto));
+  const last = lastLines;
+  const host = req.host;
+  if (
+    chain === last.chain &&
+    fwd.client === last.client &&
+    host === last.host &&
+    proto === last.proto
+  ) {
+    return last.lines;
+  }
+
+  let lines = `x-forwarded-for: ${chain}\r\nx-forwarded-proto: ${proto}\r\nx-real-ip: ${fwd.client}\r\n`;
+  if (host !== '') lines += `x-forwarded-host: ${host}\r\n`;
+  lines += `forwarded: ${forwardedValue(fwd.client, host, proto)}\r\n`;
+  last.chain = chain;
+  last.proto = proto;
+  last.client = fwd.client;
+  last.host = host;
+  last.lines = lines;
+  return lines;
+}
+
+/** Header lines as a name-value list, for a client that takes headers only that way. */
+export function linesToList(lines: string): string[] {
+  const out: string[] = [];
+  for (const line of lines.split('\r\n')) {
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    out.push(line.slice(0, colon), line.slice(colon + 2));
+  }
   return out;
 }
 

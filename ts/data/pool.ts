@@ -7,6 +7,7 @@
 // Error codes follow undici's where the meaning is the same, so one classifier reads both.
 import net from 'node:net';
 import { BodyKind, ResponseHead, ResponseHeadError } from './response-head.js';
+import { socketFd, writeText } from './send.js';
 
 /** What the proxy asks of an upstream client; undici's Pool offers the same. */
 export interface UpstreamClient {
@@ -23,6 +24,11 @@ export interface DispatchOptions {
   path: string;
   /** Names and values alternating. */
   headers: string[];
+  /**
+   * Header lines sent after `headers`, already written out (`name: value\r\n` each): Jetway's
+   * forwarding headers. '' or absent for none.
+   */
+  lines?: string;
   body: AsyncIterable<Buffer> | null;
 }
 
@@ -123,8 +129,8 @@ export class UpstreamPool implements UpstreamClient {
       opts.keepAliveTimeout,
     ];
     const shortest = Math.min(...limits.filter((t) => t > 0));
-    // Deadlines are checked on a coarse tick rather than with a timer per request: a quarter of
-    // the shortest limit, so each fires at most 25% late.
+    // Limits are checked on a coarse tick rather than with a timer per request: a quarter of
+    // the shortest limit, so each fires at most 25% late (see Connection.arm).
     const tick = Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
     this.sweeper = setInterval(() => this.sweep(), tick);
     this.sweeper.unref();
@@ -170,6 +176,7 @@ export class UpstreamPool implements UpstreamClient {
       else if (name.length === 14 && name === 'content-length') length = true;
       head += `${name}: ${h[i + 1]}\r\n`;
     }
+    if (opts.lines !== undefined) head += opts.lines;
     if (!host) head += `host: ${this.hostHeader}\r\n`;
     if (opts.body !== null && !length) head += 'transfer-encoding: chunked\r\n';
     else if (opts.body === null && !length && BODY_METHODS.has(opts.method)) {
@@ -181,7 +188,7 @@ export class UpstreamPool implements UpstreamClient {
   private connect(): void {
     const conn = new Connection(this, this.host, this.port);
     this.conns.add(conn);
-    conn.deadline = deadline(this.opts.connectTimeout);
+    conn.arm(this.opts.connectTimeout);
   }
 
   /** A new connection is up: it takes the oldest waiting request. */
@@ -205,7 +212,7 @@ export class UpstreamPool implements UpstreamClient {
     const next = this.queue.shift();
     if (next !== undefined) return conn.send(next);
     if (this.closing) return conn.destroy();
-    conn.deadline = deadline(conn.keepAliveMs);
+    conn.arm(conn.keepAliveMs);
     this.idle.push(conn);
   }
 
@@ -261,18 +268,11 @@ export class UpstreamPool implements UpstreamClient {
     closed?.();
   }
 
-  /** Fails whatever has run past its deadline. */
+  /** Fails whatever has waited past its limit. */
   private sweep(): void {
     const now = performance.now();
-    for (const conn of this.conns) {
-      if (conn.deadline > 0 && now > conn.deadline) conn.timedOut();
-    }
+    for (const conn of this.conns) conn.check(now);
   }
-}
-
-/** A deadline `ms` from now; 0 (none) when `ms` is 0. */
-function deadline(ms: number): number {
-  return ms > 0 ? performance.now() + ms : 0;
 }
 
 /** The request's Content-Length, or -1 when it has none. */
@@ -299,8 +299,13 @@ const enum Phase {
  * some of its methods run longer than the rest of the code.
  */
 class Connection {
-  /** performance.now() after which the current phase has taken too long; 0 for never. */
-  deadline = 0;
+  /** ms the current wait may last; 0 for no limit. */
+  private limit = 0;
+  /** Counts arm() calls, so the sweep sees that a new wait began. */
+  private mark = 0;
+  /** The mark the last sweep saw, and when it first saw it. */
+  private seen = -1;
+  private since = 0;
   keepAliveMs: number;
   private req: Request | null = null;
   private connecting = true;
@@ -314,7 +319,7 @@ class Connection {
   /** The response just read allows another request on this connection. */
   private reusable = false;
   /** `src[at, end)` holds the bytes received and not yet read. */
-  private src: Uint8Array = READ_BUFFER;
+  private src: Buffer = READ_BUFFER;
   private at = 0;
   private end = 0;
   /** Body bytes still to come in the current Content-Length body or chunk. */
@@ -325,6 +330,8 @@ class Connection {
   private drained: (() => void) | null = null;
   private readonly resume = (): void => this.onResume();
   private readonly socket: net.Socket;
+  /** The socket's descriptor for writeText, -1 when socket.write must do. */
+  private fd = -1;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -353,12 +360,12 @@ class Connection {
     this.paused = false;
     if (req.body === null) {
       this.sent = true;
-      this.deadline = deadline(this.pool.opts.headerTimeout);
-      this.socket.write(req.head, 'utf8');
+      this.arm(this.pool.opts.headerTimeout);
+      writeText(this.socket, this.fd, req.head);
       return;
     }
     this.sent = false;
-    this.socket.write(req.head, 'utf8');
+    writeText(this.socket, this.fd, req.head);
     void this.pump(req);
   }
 
@@ -372,7 +379,7 @@ class Connection {
     let written = 0;
     try {
       for (;;) {
-        if (this.phase === Phase.Head) this.deadline = 0;
+        if (this.phase === Phase.Head) this.arm(0);
         const next = await chunks.next();
         if (req.done || this.req !== req) return void chunks.return?.();
         if (next.done === true) break;
@@ -381,13 +388,13 @@ class Connection {
         if (!chunked && written > req.length) throw bodyLengthMismatch();
         if (chunk.length === 0) continue;
         if (chunked ? this.writeChunk(chunk) : this.socket.write(chunk)) continue;
-        if (this.phase === Phase.Head) this.deadline = deadline(this.pool.opts.idleTimeout);
+        if (this.phase === Phase.Head) this.arm(this.pool.opts.idleTimeout);
         await new Promise<void>((resolve) => (this.drained = resolve));
       }
       if (!chunked && written !== req.length) throw bodyLengthMismatch();
       if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
       this.sent = true;
-      if (this.phase === Phase.Head) this.deadline = deadline(this.pool.opts.headerTimeout);
+      if (this.phase === Phase.Head) this.arm(this.pool.opts.headerTimeout);
     } catch (err) {
       if (this.req === req) this.fail(err as Error);
     }
@@ -410,7 +417,8 @@ class Connection {
 
   private onConnect(): void {
     this.connecting = false;
-    this.deadline = 0;
+    this.fd = socketFd(this.socket);
+    this.arm(0);
     this.pool.connected(this);
   }
 
@@ -444,7 +452,7 @@ class Connection {
     if (!this.paused || this.req === null) return;
     this.paused = false;
     this.socket.resume();
-    if (this.phase !== Phase.Head) this.deadline = deadline(this.pool.opts.idleTimeout);
+    if (this.phase !== Phase.Head) this.arm(this.pool.opts.idleTimeout);
     this.read();
   }
 
@@ -452,7 +460,7 @@ class Connection {
     this.paused = true;
     this.socket.pause();
     // A client that reads slowly is the total timeout's business, not the upstream's.
-    this.deadline = 0;
+    this.arm(0);
   }
 
   /** Reads as much of the received bytes as the current phase and the handler allow. */
@@ -491,10 +499,9 @@ class Connection {
     }
   }
 
-  /** `src[from, to)` as a Buffer, lent to the handler for one call. */
+  /** `src[from, to)`, lent to the handler for one call. */
   private view(from: number, to: number): Buffer {
-    const src = this.src;
-    return Buffer.from(src.buffer, src.byteOffset + from, to - from);
+    return this.src.subarray(from, to);
   }
 
   private readHead(): void {
@@ -531,7 +538,7 @@ class Connection {
   }
 
   private enterBody(head: ResponseHead): void {
-    this.deadline = deadline(this.pool.opts.idleTimeout);
+    this.arm(this.pool.opts.idleTimeout);
     if (head.body === BodyKind.Length) {
       this.phase = Phase.Length;
       this.remaining = head.length;
@@ -609,7 +616,7 @@ class Connection {
     this.req = null;
     req.conn = null;
     req.done = true;
-    this.deadline = 0;
+    this.arm(0);
     req.handler.onComplete(null);
     if (reusable) this.pool.release(this);
     else this.destroy();
@@ -626,9 +633,31 @@ class Connection {
     }
   }
 
-  /** The current phase ran past its deadline. */
-  timedOut(): void {
-    this.deadline = 0;
+  /**
+   * Starts a wait of at most `ms` (0: no limit), ending the one before. The hot path reads no
+   * clock: the sweep notes when it first sees a wait and fails it once the limit has passed
+   * since then, so a limit fires up to one tick late and never early, even when a busy loop
+   * delays the ticks.
+   */
+  arm(ms: number): void {
+    this.limit = ms;
+    this.mark++;
+  }
+
+  /** Called by the pool's sweep with the time now. */
+  check(now: number): void {
+    if (this.limit === 0) return;
+    if (this.mark !== this.seen) {
+      this.seen = this.mark;
+      this.since = now;
+    } else if (now - this.since >= this.limit) {
+      this.timedOut();
+    }
+  }
+
+  /** The current phase ran past its limit. */
+  private timedOut(): void {
+    this.arm(0);
     if (this.connecting) {
       const err = new UpstreamError('UND_ERR_CONNECT_TIMEOUT', 'connect timeout');
       this.connecting = false;

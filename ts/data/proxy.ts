@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { nowUs } from '../hotpath/clock.js';
 import { BodySource } from './body.js';
 import { classify, statusLine, REASONS, type Failure } from './errors.js';
-import { joinResponseHead, RequestHeaders, upstreamHeaders } from './headers.js';
+import { forwardingLines, joinResponseHead, RequestHeaders, upstreamHeaders } from './headers.js';
 import { peerAddress } from './peer.js';
 import type { DispatchHandler, DispatchOptions } from './pool.js';
 import { BodyKind, type ResponseHead } from './response-head.js';
@@ -100,7 +100,8 @@ export function handle(
     route,
     method,
     target,
-    upstreamHeaders(headers, fwd),
+    upstreamHeaders(headers),
+    forwardingLines(headers, fwd),
     client,
     started,
   );
@@ -279,6 +280,7 @@ class Exchange implements DispatchHandler {
     private readonly method: string,
     private readonly target: string,
     private readonly headers: string[],
+    private readonly lines: string,
     private readonly client: string,
     private readonly started: number,
   ) {
@@ -317,6 +319,7 @@ class Exchange implements DispatchHandler {
       method: this.method,
       path: this.target,
       headers: this.headers,
+      lines: this.lines,
       body: this.body === null ? null : this.body.chunks(),
     };
     cluster.pools[i].dispatch(opts, this);

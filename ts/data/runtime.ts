@@ -7,7 +7,8 @@ import { normalizeOptions, routeSpec } from '../config/compile.js';
 import type { ClusterConfig, Config, RouteConfig } from '../config/schema.js';
 import type { UpstreamStates } from '../health/state.js';
 import type { CidrSet, HotPath, Limiter, NormalizeOptions, Router } from '../hotpath/types.js';
-import { UpstreamPool, type UpstreamClient } from './pool.js';
+import { linesToList } from './headers.js';
+import { UpstreamError, UpstreamPool, type UpstreamClient } from './pool.js';
 
 export interface ClusterRuntime {
   readonly name: string;
@@ -127,15 +128,34 @@ function buildCluster(
 function undiciClient(address: string, c: ClusterConfig): UpstreamClient {
   const pool = new Pool(`http://${address}`, undiciOptions(c));
   return {
-    dispatch: (opts, handler) =>
-      pool.dispatch(
-        opts as unknown as Dispatcher.DispatchOptions,
+    dispatch: (opts, handler) => {
+      const all = opts.lines ? [...opts.headers, ...linesToList(opts.lines)] : opts.headers;
+      // The same refusal as Jetway's own client (see UpstreamPool.dispatch).
+      if (opts.path.includes('\ufffd') || all.some((h) => h.includes('\ufffd'))) {
+        handler.onConnect(() => {});
+        handler.onError(new UpstreamError('UND_ERR_INVALID_ARG', 'header value cannot be sent'));
+        return false;
+      }
+      const headers = all.map(asUtf8Bytes);
+      return pool.dispatch(
+        { ...opts, lines: undefined, headers } as unknown as Dispatcher.DispatchOptions,
         handler as unknown as Dispatcher.DispatchHandler,
-      ),
+      );
+    },
     close: () => pool.close(),
     destroy: () => pool.destroy(),
   };
 }
+
+/**
+ * undici writes header text as Latin-1; Jetway's own client writes the UTF-8 the client sent.
+ * Text with characters past ASCII is handed to undici as its UTF-8 bytes, so both send the same.
+ */
+function asUtf8Bytes(text: string): string {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 function undiciOptions(c: ClusterConfig): Pool.Options {
   return {

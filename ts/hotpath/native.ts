@@ -43,6 +43,7 @@ export interface NativeAddon {
   cidrCompile(ranges: string[]): Handle;
   cidrContains(set: Handle, ip: string): boolean;
   clientAddressOf(peer: string, xff: string, forwarded: string, trusted: Handle): string | null;
+  socketSend(fd: number, text: string): number;
 }
 
 let addon: NativeAddon | undefined;

@@ -40,4 +40,5 @@ mod net;
 mod probe;
 mod ring;
 mod router;
+mod socket;
 mod text;
