@@ -397,4 +397,95 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     await q.destroy();
     assert.equal((await stalled).error?.code, 'UND_ERR_DESTROYED');
   });
+
+  describe('pipelining', () => {
+    const piped = (depth = 8): UpstreamPool => pool({ pipelining: depth });
+    const target = (r: Outcome): string => JSON.parse(r.body.toString()).target;
+
+    it('sends the idempotent requests of one turn on one connection, answered in order', async () => {
+      const p = piped();
+      const all = await Promise.all([0, 1, 2, 3, 4].map((i) => run(p, { path: `/p/${i}` })));
+      assert.deepEqual(all.map(target), ['/p/0', '/p/1', '/p/2', '/p/3', '/p/4']);
+      assert.equal(u.connections.length, 1);
+      const c = u.connections[0];
+      assert.equal(c.requests.length, 5);
+    });
+
+    it('opens another connection once one holds as many as pipelining allows', async () => {
+      const p = piped(2);
+      const all = await Promise.all([0, 1, 2, 3, 4].map((i) => run(p, { path: `/d/${i}` })));
+      assert.deepEqual(all.map(target), ['/d/0', '/d/1', '/d/2', '/d/3', '/d/4']);
+      assert.ok(u.connections.every((c) => c.requests.length <= 2));
+      assert.equal(u.connections.length, 3);
+    });
+
+    it('never pipelines a request with a body or a method that is not idempotent', async () => {
+      const p = piped();
+      const all = await Promise.all([
+        run(p, { path: '/g' }),
+        run(p, { method: 'POST', path: '/post', headers: ['content-length', '0'] }),
+        run(p, { method: 'PUT', path: '/put', body: bodyOf('abc') }),
+        run(p, { path: '/g2' }),
+      ]);
+      assert.deepEqual(all.map(target), ['/g', '/post', '/put', '/g2']);
+      for (const c of u.connections) {
+        const alone = c.requests.some((r) => r.method === 'POST' || r.method === 'PUT');
+        if (alone) assert.equal(c.requests.length, 1, 'a POST or PUT shared its connection');
+      }
+    });
+
+    it('fails the requests behind a response that closes the connection as unanswered', async () => {
+      u.handler = (r, reply) =>
+        r.index === 0 ? reply.send(200, 'first', [['connection', 'close']]) : reply.echo();
+      const p = piped();
+      const all = await Promise.all([0, 1, 2].map((i) => run(p, { path: `/c/${i}` })));
+      assert.equal(all[0].body.toString(), 'first');
+      assert.equal(all[1].error?.code, 'JETWAY_UPSTREAM_UNANSWERED');
+      assert.equal(all[2].error?.code, 'JETWAY_UPSTREAM_UNANSWERED');
+    });
+
+    it('fails the request being read and those behind it when the upstream resets', async () => {
+      u.handler = (r, reply) => (r.index === 1 ? reply.reset() : reply.echo());
+      const p = piped();
+      const all = await Promise.all([0, 1, 2].map((i) => run(p, { path: `/r/${i}` })));
+      assert.equal(target(all[0]), '/r/0');
+      assert.ok(all[1].error !== undefined, 'the reset request did not fail');
+      assert.notEqual(all[1].error?.code, 'JETWAY_UPSTREAM_UNANSWERED');
+      assert.equal(all[2].error?.code, 'JETWAY_UPSTREAM_UNANSWERED');
+    });
+
+    it('drops the answer of an abandoned request and keeps the ones around it', async () => {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      u.handler = async (r, reply) => {
+        if (r.index === 0) await held;
+        reply.echo();
+      };
+      const p = piped();
+      let abortSecond: (err?: Error) => void = () => {};
+      const first = run(p, { path: '/a/0' });
+      const second = run(p, { path: '/a/1' }, { onAbort: (a) => (abortSecond = a) });
+      const third = run(p, { path: '/a/2' });
+      await until('three requests at the upstream', () => u.connections[0]?.requests.length === 3);
+      abortSecond();
+      release();
+      const [a, b, c] = await Promise.all([first, second, third]);
+      assert.equal(target(a), '/a/0');
+      assert.equal(b.error?.code, 'UND_ERR_ABORTED');
+      assert.deepEqual(b.calls, ['connect', 'error']);
+      assert.equal(target(c), '/a/2');
+      assert.equal(u.connections.length, 1);
+      // The connection stays in use after the dropped answer.
+      assert.equal(target(await run(p, { path: '/a/3' })), '/a/3');
+      assert.equal(u.connections.length, 1);
+    });
+
+    it('times out the request being read and fails the ones behind it', async () => {
+      u.handler = (r, reply) => (r.index === 0 ? reply.stall() : reply.echo());
+      const p = pool({ pipelining: 4, headerTimeout: 200 });
+      const all = await Promise.all([0, 1].map((i) => run(p, { path: `/t/${i}` })));
+      assert.equal(all[0].error?.code, 'UND_ERR_HEADERS_TIMEOUT');
+      assert.equal(all[1].error?.code, 'JETWAY_UPSTREAM_UNANSWERED');
+    });
+  });
 });

@@ -98,29 +98,26 @@ const timeouts = z.strictObject({
   total: duration.default(0),
 });
 
-const pool = z
-  .strictObject({
-    /**
-     * The HTTP/1.1 client to the upstreams (jetway): `jetway` is Jetway's own, one request per
-     * connection at a time; `undici` is undici's Pool, slower per request, and the one that
-     * pipelines.
-     */
-    client: z.enum(['jetway', 'undici']).default('jetway'),
-    /** Most connections per upstream per worker (128). */
-    connections: z.number().int().min(1).default(128),
-    /** Requests in flight on one upstream connection; 1 disables pipelining; above 1 needs
-     * client undici (1). */
-    pipelining: z.number().int().min(1).max(100).default(1),
-    /**
-     * Idle pooled connections are closed after this, or earlier when the upstream's Keep-Alive
-     * hint says so (4s).
-     */
-    keepalive_timeout: duration.default(4000),
-  })
-  .refine((p) => p.pipelining === 1 || p.client === 'undici', {
-    path: ['pipelining'],
-    message: 'pipelining above 1 needs client: undici (accepted with client jetway: 1)',
-  });
+const pool = z.strictObject({
+  /**
+   * The HTTP/1.1 client to the upstreams (jetway): `jetway` is Jetway's own; `undici` is undici's
+   * Pool, which costs more per request.
+   */
+  client: z.enum(['jetway', 'undici']).default('jetway'),
+  /** Most connections per upstream per worker (128). */
+  connections: z.number().int().min(1).default(128),
+  /**
+   * Requests in flight on one upstream connection (1): 1 disables pipelining. Above 1, Jetway's
+   * client pipelines only idempotent requests without a body, and writes those of one event-loop
+   * turn to one connection at once; undici pipelines as it does.
+   */
+  pipelining: z.number().int().min(1).max(100).default(1),
+  /**
+   * Idle pooled connections are closed after this, or earlier when the upstream's Keep-Alive
+   * hint says so (4s).
+   */
+  keepalive_timeout: duration.default(4000),
+});
 
 const hash = z.strictObject({
   /** What is hashed: client_ip, path, header:NAME or cookie:NAME (client_ip). */

@@ -74,6 +74,10 @@ export function classify(err: unknown): Failure {
   if (code === 'JETWAY_UPSTREAM_INVALID_RESPONSE') {
     return { code, status: 502, source: 'upstream', beforeSend: false };
   }
+  // A pipelined request behind one whose exchange failed: that failure was counted already.
+  if (code === 'JETWAY_UPSTREAM_UNANSWERED') {
+    return { code, status: 502, source: 'internal', beforeSend: false };
+  }
   // Resets, closes and other protocol errors: the request may have been seen.
   return { code: 'JETWAY_UPSTREAM_RESET', status: 502, source: 'upstream', beforeSend: false };
 }

@@ -62,6 +62,12 @@ export interface PoolOptions {
   idleTimeout: number;
   /** ms an unused connection is kept (`pool.keepalive_timeout`). */
   keepAliveTimeout: number;
+  /**
+   * Requests in flight on one connection (`pool.pipelining`, 1 when absent). Above 1, idempotent
+   * requests without a body that arrive in one turn of the event loop go out on one connection
+   * in one write, and their responses are read in order (see Connection.pipeline).
+   */
+  pipelining?: number;
 }
 
 /** A failure of the client, with a stable code. */
@@ -98,9 +104,30 @@ class Request {
     readonly body: AsyncIterable<Buffer> | null,
     /** Declared body length, -1 for chunked. */
     readonly length: number,
-    readonly handler: DispatchHandler,
+    /** Replaced by DISCARD when the request is abandoned while its response is still due. */
+    public handler: DispatchHandler,
   ) {}
+
+  /** Whether the request may wait behind others on a connection: idempotent, without a body. */
+  get pipelinable(): boolean {
+    return this.body === null && PIPELINABLE.has(this.method);
+  }
 }
+
+/**
+ * Methods that may be pipelined: idempotent (RFC 9110 section 9.2.2), so a request left without
+ * an answer when its connection ends can be sent again (RFC 9112 section 9.3.2).
+ */
+const PIPELINABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Takes the response of a request nobody waits for any more, so the ones behind it can follow. */
+const DISCARD: DispatchHandler = {
+  onConnect: () => {},
+  onHeaders: () => true,
+  onData: () => true,
+  onComplete: () => {},
+  onError: () => {},
+};
 
 /** A keep-alive pool of connections to one upstream. */
 export class UpstreamPool implements UpstreamClient {
@@ -113,6 +140,11 @@ export class UpstreamPool implements UpstreamClient {
   private readonly sweeper: NodeJS.Timeout;
   private closing = false;
   private closed: (() => void) | null = null;
+  /** The connection taking this turn's pipelined requests, until they are written. */
+  batch: Connection | null = null;
+  /** Connections being opened. */
+  private connecting = 0;
+  readonly pipelining: number;
 
   constructor(
     address: string,
@@ -122,6 +154,7 @@ export class UpstreamPool implements UpstreamClient {
     this.host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
     this.port = Number(address.slice(colon + 1));
     this.hostHeader = address;
+    this.pipelining = opts.pipelining ?? 1;
     const limits = [
       opts.connectTimeout,
       opts.headerTimeout,
@@ -154,14 +187,42 @@ export class UpstreamPool implements UpstreamClient {
       return false;
     }
 
+    if (this.pipelining > 1 && req.pipelinable) {
+      const conn = this.pipelineFor();
+      if (conn !== null) {
+        conn.pipeline(req);
+        return true;
+      }
+    }
     const conn = this.idle.pop();
     if (conn !== undefined) {
       conn.send(req);
       return true;
     }
     this.queue.push(req);
-    if (this.conns.size < this.opts.connections) this.connect();
+    if (this.conns.size < this.opts.connections && this.needsConnection(req)) this.connect();
     return true;
+  }
+
+  /**
+   * Whether a queued request calls for a new connection. A pipelinable one does not while the
+   * connections being opened can carry every queued request.
+   */
+  private needsConnection(req: Request): boolean {
+    if (this.pipelining === 1 || !req.pipelinable) return true;
+    return this.queue.length > this.connecting * this.pipelining;
+  }
+
+  /**
+   * The connection a pipelinable request joins: this turn's batch while it has room, else an idle
+   * connection (which becomes the batch), else any with room, else none (the request queues).
+   */
+  private pipelineFor(): Connection | null {
+    if (this.batch !== null && this.batch.hasRoom()) return this.batch;
+    const idle = this.idle.pop();
+    if (idle !== undefined) return idle;
+    for (const conn of this.conns) if (conn.hasRoom()) return conn;
+    return null;
   }
 
   /** The request line and header section, with Host and body framing added where missing. */
@@ -186,6 +247,7 @@ export class UpstreamPool implements UpstreamClient {
   }
 
   private connect(): void {
+    this.connecting++;
     const conn = new Connection(this, this.host, this.port);
     this.conns.add(conn);
     conn.arm(this.opts.connectTimeout);
@@ -193,6 +255,7 @@ export class UpstreamPool implements UpstreamClient {
 
   /** A new connection is up: it takes the oldest waiting request. */
   connected(conn: Connection): void {
+    this.connecting--;
     this.release(conn);
   }
 
@@ -201,6 +264,7 @@ export class UpstreamPool implements UpstreamClient {
    * another upstream at once instead of waiting behind a dead one.
    */
   connectFailed(conn: Connection, err: Error): void {
+    this.connecting--;
     this.conns.delete(conn);
     const waiting = this.queue.splice(0);
     for (const req of waiting) this.fail(req, err);
@@ -210,6 +274,13 @@ export class UpstreamPool implements UpstreamClient {
   /** `conn` finished a response and may be reused. */
   release(conn: Connection): void {
     const next = this.queue.shift();
+    if (next !== undefined && this.pipelining > 1 && next.pipelinable) {
+      conn.pipeline(next);
+      while (this.queue.length > 0 && this.queue[0].pipelinable && conn.hasRoom()) {
+        conn.pipeline(this.queue.shift()!);
+      }
+      return;
+    }
     if (next !== undefined) return conn.send(next);
     if (this.closing) return conn.destroy();
     conn.arm(conn.keepAliveMs);
@@ -231,7 +302,7 @@ export class UpstreamPool implements UpstreamClient {
   abort(req: Request, err?: Error): void {
     if (req.done) return;
     const reason = err ?? new UpstreamError('UND_ERR_ABORTED', 'request aborted');
-    if (req.conn !== null) return req.conn.fail(reason);
+    if (req.conn !== null) return req.conn.abort(req, reason);
     const at = this.queue.indexOf(req);
     if (at >= 0) this.queue.splice(at, 1);
     this.fail(req, reason);
@@ -294,9 +365,19 @@ const enum Phase {
   Close,
 }
 
+/** Connections with pipelined requests to write when this turn of the event loop ends. */
+const UNWRITTEN: Connection[] = [];
+let writing: NodeJS.Immediate | null = null;
+
+function writeUnwritten(): void {
+  writing = null;
+  for (const conn of UNWRITTEN.splice(0)) conn.flush();
+}
+
 /**
- * One socket to the upstream, carrying one request at a time. A protocol state machine, so
- * some of its methods run longer than the rest of the code.
+ * One socket to the upstream, carrying one request at a time, or with pipelining several, whose
+ * responses come back in order. A protocol state machine, so some of its methods run longer
+ * than the rest of the code.
  */
 class Connection {
   /** ms the current wait may last; 0 for no limit. */
@@ -307,7 +388,12 @@ class Connection {
   private seen = -1;
   private since = 0;
   keepAliveMs: number;
+  /** The request whose response is read now. */
   private req: Request | null = null;
+  /** Pipelined requests sent after `req`, in order; their responses follow its. */
+  private readonly waiting: Request[] = [];
+  /** Heads of pipelined requests not written yet. */
+  private unwritten = '';
   private connecting = true;
   /** The socket was destroyed. */
   private gone = false;
@@ -367,6 +453,51 @@ class Connection {
     this.sent = false;
     writeText(this.socket, this.fd, req.head);
     void this.pump(req);
+  }
+
+  /**
+   * Adds a pipelinable request. Its head is written together with the others of this turn when
+   * the turn ends, in one write, and its response is read after those of the requests before
+   * it. A request left without an answer when the connection ends fails with
+   * JETWAY_UPSTREAM_UNANSWERED, which the proxy may send again: pipelined requests are
+   * idempotent.
+   */
+  pipeline(req: Request): void {
+    req.conn = this;
+    if (this.req === null) {
+      this.req = req;
+      this.phase = Phase.Head;
+      this.paused = false;
+      this.sent = true;
+      this.arm(this.pool.opts.headerTimeout);
+    } else {
+      this.waiting.push(req);
+    }
+    if (this.unwritten === '') {
+      UNWRITTEN.push(this);
+      writing ??= setImmediate(writeUnwritten);
+    }
+    this.unwritten += req.head;
+    this.pool.batch = this;
+  }
+
+  /** Whether a pipelined request may join the ones in flight here. */
+  hasRoom(): boolean {
+    const req = this.req;
+    return (
+      req !== null &&
+      !this.gone &&
+      req.pipelinable &&
+      this.waiting.length + 1 < this.pool.pipelining
+    );
+  }
+
+  /** Writes the pipelined heads of this turn. */
+  flush(): void {
+    if (this.pool.batch === this) this.pool.batch = null;
+    const text = this.unwritten;
+    this.unwritten = '';
+    if (text !== '' && !this.gone) writeText(this.socket, this.fd, text);
   }
 
   /**
@@ -466,7 +597,11 @@ class Connection {
   /** Reads as much of the received bytes as the current phase and the handler allow. */
   private read(): void {
     while (this.req !== null && !this.paused) {
-      if (this.phase === Phase.Length && this.remaining === 0) return this.complete();
+      if (this.phase === Phase.Length && this.remaining === 0) {
+        // The next pipelined response, if any, may already be here.
+        this.complete();
+        continue;
+      }
       const at = this.at;
       if (at === this.end) {
         if (this.phase === Phase.Close && this.ended) this.complete();
@@ -608,29 +743,55 @@ class Connection {
     return -1;
   }
 
-  /** The response is whole: the handler hears so and the connection is reused or closed. */
+  /**
+   * The response is whole: the handler hears so, and the next pipelined response is read, or the
+   * connection is reused or closed.
+   */
   private complete(): void {
     const req = this.req!;
+    const more = this.waiting.length > 0;
+    // Bytes after a response belong to the next one only when a request is waiting for them.
     const reusable =
-      this.reusable && this.sent && this.at === this.end && !this.ended && !this.gone;
+      this.reusable && this.sent && (more || this.at === this.end) && !this.ended && !this.gone;
     this.req = null;
     req.conn = null;
     req.done = true;
     this.arm(0);
     req.handler.onComplete(null);
-    if (reusable) this.pool.release(this);
-    else this.destroy();
+    if (!reusable) return this.fail(unanswered());
+    if (!more) return this.pool.release(this);
+    this.req = this.waiting.shift()!;
+    this.phase = Phase.Head;
+    this.arm(this.pool.opts.headerTimeout);
   }
 
-  /** Fails the running request, if any, and closes the connection. */
+  /**
+   * Fails the running request with `err` and the pipelined ones behind it as unanswered, and
+   * closes the connection.
+   */
   fail(err: Error): void {
     const req = this.req;
     this.req = null;
+    const waiting = this.waiting.splice(0);
     this.destroy();
     if (req !== null) {
       req.conn = null;
       this.pool.fail(req, err);
     }
+    for (const w of waiting) {
+      w.conn = null;
+      this.pool.fail(w, unanswered());
+    }
+  }
+
+  /**
+   * Abandons `req`. The request being read is cut with the connection; one still waiting behind
+   * it has its answer read and dropped, so the requests around it keep theirs.
+   */
+  abort(req: Request, err: Error): void {
+    if (req === this.req || !this.waiting.includes(req)) return this.fail(err);
+    this.pool.fail(req, err);
+    req.handler = DISCARD;
   }
 
   /**
@@ -717,6 +878,13 @@ function bodyLengthMismatch(): UpstreamError {
 /** Copies of views into the read buffer, for a handler that may keep them. */
 function copied(views: Buffer[]): Buffer[] {
   return views.map((v) => Buffer.from(v));
+}
+
+function unanswered(): UpstreamError {
+  return new UpstreamError(
+    'JETWAY_UPSTREAM_UNANSWERED',
+    'the connection ended before this pipelined request was answered',
+  );
 }
 
 function socketClosed(): UpstreamError {

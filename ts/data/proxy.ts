@@ -432,8 +432,11 @@ class Exchange implements DispatchHandler {
     if (this.attempts > this.route.cluster.config.retries) return false;
     if (this.body !== null && this.body.pulled > 0) return false;
     if (f.beforeSend) return true;
-    // A reused connection reset before any response byte: safe only for idempotent methods.
-    return f.code === 'JETWAY_UPSTREAM_RESET' && IDEMPOTENT.has(this.method);
+    // A reused connection reset before any response byte, or a pipelined request left without an
+    // answer: safe only for idempotent methods.
+    const unanswered =
+      f.code === 'JETWAY_UPSTREAM_RESET' || f.code === 'JETWAY_UPSTREAM_UNANSWERED';
+    return unanswered && IDEMPOTENT.has(this.method);
   }
 
   /** Passive health: counts what live traffic says about the upstream. */

@@ -96,6 +96,7 @@ function buildCluster(
       headerTimeout: c.timeouts.header,
       idleTimeout: c.timeouts.idle,
       keepAliveTimeout: c.pool.keepalive_timeout,
+      pipelining: c.pool.pipelining,
     });
   });
   const view = new StatesView(

@@ -1,0 +1,88 @@
+// Pipelining to upstreams through the daemon (`pool.pipelining` above 1): many clients at once
+// get each their own answer; requests left unanswered when an upstream closes a connection are
+// sent again; requests with a body never wait behind others.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cluster, route } from '../helpers/config.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { RawClient, req } from '../helpers/raw-client.js';
+import { startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
+import { stopAll } from '../helpers/wait.js';
+
+async function get(jw: Daemon, path: string, method = 'GET', body = '') {
+  const c = await RawClient.connect(jw.port);
+  const extra = body === '' ? [] : [`Content-Length: ${body.length}`];
+  c.send(req(`${method} ${path} HTTP/1.1`, 'Host: example.test', ...extra) + body);
+  const res = await c.response({ timeoutMs: 5000 });
+  c.destroy();
+  return res;
+}
+
+describe('pipelining to upstreams', { timeout: 60_000 }, () => {
+  let u: ScriptedUpstream;
+  let jw: Daemon;
+
+  before(async () => {
+    u = await startUpstream({ name: 'u' });
+    jw = await startDaemon({
+      workers: 1,
+      clusters: [cluster('api', [u], { pool: { pipelining: 8, connections: 4 } })],
+      routes: [route('api', { prefix: '/' })],
+    });
+  });
+
+  after(() => stopAll(jw, u));
+
+  it('gives each of many clients at once its own answer', async () => {
+    const paths = Array.from({ length: 60 }, (_, i) => `/many/${i}`);
+    const all = await Promise.all(paths.map((p) => get(jw, p)));
+    for (let i = 0; i < paths.length; i++) {
+      assert.equal(all[i].status, 200);
+      assert.equal(JSON.parse(all[i].body.toString()).target, paths[i]);
+    }
+  });
+
+  it('sends again the requests an upstream left unanswered by closing', async () => {
+    u.handler = (r, reply) => reply.echo(200, r.index === 0 ? [['connection', 'close']] : []);
+    try {
+      const paths = Array.from({ length: 30 }, (_, i) => `/closing/${i}`);
+      const all = await Promise.all(paths.map((p) => get(jw, p)));
+      for (let i = 0; i < paths.length; i++) {
+        assert.equal(all[i].status, 200, `${paths[i]}: ${all[i].status}`);
+        assert.equal(JSON.parse(all[i].body.toString()).target, paths[i]);
+      }
+    } finally {
+      u.handler = (_r, reply) => reply.echo();
+    }
+  });
+
+  it('never sends a request with a body behind another on a connection', async () => {
+    // POSTs are answered late, so a request pipelined behind one would arrive before its answer.
+    u.handler = async (r, reply) => {
+      if (r.method === 'POST') await new Promise((resolve) => setTimeout(resolve, 100));
+      reply.echo();
+    };
+    try {
+      const before = u.connections.length;
+      const all = await Promise.all([
+        get(jw, '/a'),
+        get(jw, '/post', 'POST', 'hello'),
+        get(jw, '/b'),
+        get(jw, '/post2', 'POST', 'world'),
+        get(jw, '/c'),
+      ]);
+      assert.deepEqual(
+        all.map((r) => r.status),
+        [200, 200, 200, 200, 200],
+      );
+      for (const c of u.connections.slice(before)) {
+        for (const post of c.requests.filter((r) => r.method === 'POST')) {
+          const next = c.requests[post.index + 1];
+          assert.ok(next === undefined || next.at - post.at >= 90, 'a request followed a POST');
+        }
+      }
+    } finally {
+      u.handler = (_r, reply) => reply.echo();
+    }
+  });
+});
