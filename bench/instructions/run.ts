@@ -3,6 +3,11 @@
 // hardly depends on what else the machine runs, so contenders need no interleaving: they go
 // one at a time, one valgrind'd process (and its memory) on the machine at once. Everything
 // started is stopped by its own handle, whatever happened.
+// TODO(bench): one start per contender per run. A Node.js proxy can settle in a different V8
+// state from one start to the next (fastify-http-proxy: about 245,000 or 325,000); a median
+// over several starts would show that rather than leave it to the next run.
+// TODO(bench): GET /small through a plain route only; the rate-limit and consistent-hash
+// routes would take an instructions scenario each, as the runner already passes the route.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContenderName } from '../cli.js';
