@@ -97,7 +97,10 @@ export async function runInstructions(
   const run = new InstructionsRun(scenario, settings, say);
   await run.run(outcomes);
   summarizeInstructions(outcomes);
-  return { ...base, notes: [...notes, ...run.notes], valgrind, contenders: outcomes };
+  // A contender without a figure says why in its row; a note would say it again.
+  const inRows = outcomes.filter((o) => o.median === null).map((o) => `${o.name}: ${o.failed}`);
+  const more = run.notes.filter((n) => !inRows.includes(n));
+  return { ...base, notes: [...notes, ...more], valgrind, contenders: outcomes };
 }
 
 /** Medians and spreads over each contender's batches, then each median against nginx's. */
