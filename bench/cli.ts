@@ -34,6 +34,8 @@ export interface CliOptions {
   rate?: number;
   /** Requests per connection in each batch of the instructions scenarios. */
   batch?: number;
+  /** Unmeasured batches before the measured ones in the instructions scenarios. */
+  warmupBatches?: number;
   generator?: GeneratorName;
   contenders: ContenderName[];
   workers: number;
@@ -62,6 +64,7 @@ export const USAGE = `usage: npm run bench -- [SCENARIO...] [options]
   --threads N        load-generator threads (undici worker threads or wrk -t) (cores / 2)
   --rate N           open loop: N requests/s in total instead of a closed loop (undici only)
   --batch N          instructions: requests per connection in each batch (200)
+  --warmup-batches N instructions: unmeasured batches before the measured ones (3)
   --generator G      undici or wrk (wrk when installed)
   --contenders LIST  comma-separated subset of direct,jetway,jetway-undici,nginx,haproxy,
                      http-proxy,fast-gateway,fastify-http-proxy (all but jetway-undici)
@@ -86,6 +89,7 @@ export function parseCli(argv: string[]): CliOptions {
       threads: { type: 'string' },
       rate: { type: 'string' },
       batch: { type: 'string' },
+      'warmup-batches': { type: 'string' },
       generator: { type: 'string' },
       contenders: { type: 'string' },
       workers: { type: 'string' },
@@ -107,6 +111,7 @@ export function parseCli(argv: string[]): CliOptions {
     threads: optional(values.threads, (v) => int('--threads', v, 1, 64)),
     rate: optional(values.rate, (v) => int('--rate', v, 1, 10_000_000)),
     batch: optional(values.batch, (v) => int('--batch', v, 1, 1_000_000)),
+    warmupBatches: optional(values['warmup-batches'], (v) => int('--warmup-batches', v, 0, 100)),
     generator: optional(values.generator, (v) => oneOf('--generator', v, GENERATORS)),
     contenders:
       values.contenders === undefined ? [...DEFAULT_CONTENDERS] : contenderList(values.contenders),

@@ -142,7 +142,7 @@ export const SCENARIOS: readonly Scenario[] = [
     'instructions',
     'callgrind: user-space instructions per proxied GET, 14-byte response',
     true,
-    { connections: 16, rounds: 3, batch: 200, warmupBatches: 2 },
+    { connections: 16, rounds: 3, batch: 200, warmupBatches: 3 },
   ),
   {
     name: 'micro',

@@ -69,7 +69,12 @@ export interface InstructionSettings {
   connections: number;
   /** Requests each connection sends in a batch, one after another. */
   requestsPerConnection: number;
-  /** Unmeasured batches first: pools filled, the JIT of the node-based proxies warm. */
+  /**
+   * Unmeasured batches first: pools filled, the JIT of the node-based proxies warm. With two,
+   * Jetway's first measured batch still counted 7% more than the next ones (V8 compiling hot
+   * code on its background threads, which count too); with three, the batches agreed within
+   * 0.1%.
+   */
   warmupBatches: number;
   /** Measured batches; the figure is their median. */
   batches: number;
@@ -109,7 +114,7 @@ export function resolveInstructionSettings(
   const settings: InstructionSettings = {
     connections,
     requestsPerConnection,
-    warmupBatches: d.warmupBatches ?? 2,
+    warmupBatches: cli.warmupBatches ?? d.warmupBatches ?? 3,
     batches: cli.rounds ?? d.rounds,
     workers: 1,
     upstreamWorkers: cli.upstreamWorkers,

@@ -60,21 +60,22 @@ const MEASURED = () =>
   ]);
 
 describe('instructions settings', () => {
-  it('counts 3 batches of 16 connections × 200 requests after 2 warm-up batches', () => {
+  it('counts 3 batches of 16 connections × 200 requests after 3 warm-up batches', () => {
     const { settings, notes } = settingsOf([]);
     assert.deepEqual(
       [settings.connections, settings.requestsPerConnection, settings.warmupBatches],
-      [16, 200, 2],
+      [16, 200, 3],
     );
     assert.equal(settings.batches, 3);
     assert.equal(settings.workers, 1);
     assert.deepEqual(notes, []);
   });
 
-  it('takes the batch size, connections and measured batches from flags', () => {
-    const { settings } = settingsOf(['--batch=50', '--connections=4', '--rounds=5']);
+  it('takes the batch size, connections, warm-up and measured batches from flags', () => {
+    const flags = ['--batch=50', '--connections=4', '--rounds=5', '--warmup-batches=0'];
+    const { settings } = settingsOf(flags);
     assert.deepEqual([settings.requestsPerConnection, settings.connections], [50, 4]);
-    assert.equal(settings.batches, 5);
+    assert.deepEqual([settings.warmupBatches, settings.batches], [0, 5]);
   });
 
   it('runs one worker whatever --workers says, and notes that it did', () => {
@@ -152,7 +153,7 @@ describe('instructions report', () => {
     const text = formatInstructions(MEASURED());
     assert.match(text, /callgrind \(valgrind-3\.19\.0\): user-space instructions/);
     assert.match(text, /3,200 requests per batch \(16 connections × 200\)/);
-    assert.match(text, /2 batches of warm-up, median of 3 batches, 1 proxy worker/);
+    assert.match(text, /3 batches of warm-up, median of 3 batches, 1 proxy worker/);
     assert.match(text, /note: http-proxy: batch 2/);
   });
 
