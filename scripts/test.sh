@@ -27,5 +27,5 @@ node dist/bench/main.js smoke
 
 echo "== bench instructions smoke (callgrind still counts; no figure asserted)"
 # Jetway and nginx only: each contender costs a start under valgrind, and these two keep it
-# near 15 s while covering a node process and a native one without its master.
+# at 15-25 s while covering a node process and a native one without its master.
 node dist/bench/main.js instructions-smoke --contenders jetway,nginx
