@@ -32,12 +32,18 @@ export interface CliOptions {
   connections?: number;
   threads?: number;
   rate?: number;
+  /** Requests per connection in each batch of the instructions scenarios. */
+  batch?: number;
+  /** Unmeasured batches before the measured ones in the instructions scenarios. */
+  warmupBatches?: number;
   generator?: GeneratorName;
   contenders: ContenderName[];
   workers: number;
   upstreamWorkers: number;
   pin: boolean;
   outDir?: string;
+  /** Keep the instructions scenarios' callgrind dumps instead of removing them. */
+  keepDumps: boolean;
   list: boolean;
   help: boolean;
 }
@@ -50,12 +56,15 @@ export const USAGE = `usage: npm run bench -- [SCENARIO...] [options]
 
   SCENARIO           one or more scenario names (default: every default scenario);
                      --list shows them; "smoke" is the few-second CI run
-  --rounds N         rounds per scenario, contenders interleaved in each (3)
+  --rounds N         rounds per scenario, contenders interleaved in each (3);
+                     instructions: measured batches (3)
   --duration T       measured time per contender per round: 5s, 500ms, or seconds (5s)
   --warmup T         unmeasured load before each measured run (1s)
   --connections N    downstream connections (64; scenarios may set their own)
   --threads N        load-generator threads (undici worker threads or wrk -t) (cores / 2)
   --rate N           open loop: N requests/s in total instead of a closed loop (undici only)
+  --batch N          instructions: requests per connection in each batch (200)
+  --warmup-batches N instructions: unmeasured batches before the measured ones (3)
   --generator G      undici or wrk (wrk when installed)
   --contenders LIST  comma-separated subset of direct,jetway,jetway-undici,nginx,haproxy,
                      http-proxy,fast-gateway,fastify-http-proxy (all but jetway-undici)
@@ -63,6 +72,7 @@ export const USAGE = `usage: npm run bench -- [SCENARIO...] [options]
   --upstream-workers N  nginx worker processes of the upstream (1)
   --pin              proxy on CPU 0, load generator on CPU 1 (needs taskset, 2+ CPUs)
   --out DIR          where the JSON and HTML go (bench/results)
+  --keep-dumps       instructions: keep the callgrind dumps (for callgrind_annotate)
   --list             print the scenarios and exit`;
 
 /** Parses argv (without node and the script); throws CliError on anything it cannot use. */
@@ -78,12 +88,15 @@ export function parseCli(argv: string[]): CliOptions {
       connections: { type: 'string' },
       threads: { type: 'string' },
       rate: { type: 'string' },
+      batch: { type: 'string' },
+      'warmup-batches': { type: 'string' },
       generator: { type: 'string' },
       contenders: { type: 'string' },
       workers: { type: 'string' },
       'upstream-workers': { type: 'string' },
       pin: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'keep-dumps': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -97,6 +110,8 @@ export function parseCli(argv: string[]): CliOptions {
     connections: optional(values.connections, (v) => int('--connections', v, 1, 10_000)),
     threads: optional(values.threads, (v) => int('--threads', v, 1, 64)),
     rate: optional(values.rate, (v) => int('--rate', v, 1, 10_000_000)),
+    batch: optional(values.batch, (v) => int('--batch', v, 1, 1_000_000)),
+    warmupBatches: optional(values['warmup-batches'], (v) => int('--warmup-batches', v, 0, 100)),
     generator: optional(values.generator, (v) => oneOf('--generator', v, GENERATORS)),
     contenders:
       values.contenders === undefined ? [...DEFAULT_CONTENDERS] : contenderList(values.contenders),
@@ -104,6 +119,7 @@ export function parseCli(argv: string[]): CliOptions {
     upstreamWorkers: int('--upstream-workers', values['upstream-workers'] ?? '1', 1, 64),
     pin: values.pin === true,
     outDir: values.out,
+    keepDumps: values['keep-dumps'] === true,
     list: values.list === true,
     help: values.help === true,
   };

@@ -6,15 +6,21 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CliError, parseCli, USAGE, type CliOptions } from './cli.js';
 import { CONTENDER_IMPLS } from './contenders/index.js';
+import { runInstructions } from './instructions/run.js';
 import { runMicroScenario } from './micro-run.js';
 import { RESULTS_DIR } from './paths.js';
 import { killAll, stopAll } from './process.js';
 import { renderHtml } from './report/html.js';
 import type { MicroOutcome, Report } from './report/report.js';
-import { formatScenario } from './report/table.js';
+import { formatInstructions, formatScenario } from './report/table.js';
 import { runScenario, generatorLabel, GENERATOR_CPUS } from './runner.js';
 import { pickScenarios, SCENARIOS, type Scenario } from './scenarios.js';
-import { budgetMs, resolveSettings } from './settings.js';
+import {
+  budgetMs,
+  instructionBudgetMs,
+  resolveInstructionSettings,
+  resolveSettings,
+} from './settings.js';
 import { tools } from './tools.js';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -90,6 +96,28 @@ function printMicro(m: MicroOutcome): void {
   else say(typeof m.result === 'string' ? m.result : JSON.stringify(m.result, null, 2));
 }
 
+/**
+ * Runs an instructions scenario into the report; false when a contender that ran gave no
+ * figure or lost a batch, so a smoke run catches a measurement that stopped working.
+ */
+async function runInstructionsScenario(
+  cli: CliOptions,
+  scenario: Scenario,
+  report: Report,
+): Promise<boolean> {
+  const { settings, notes } = resolveInstructionSettings(scenario, cli);
+  say(`${scenario.name}: running (callgrind; each contender alone, one after another)`);
+  try {
+    const outcome = await runInstructions(scenario, settings, cli.contenders, notes, say);
+    (report.instructions ??= []).push(outcome);
+    say(`\n${formatInstructions(outcome)}`);
+    return outcome.contenders.every((c) => c.failed === undefined);
+  } catch (err) {
+    say(`${scenario.name}: failed: ${(err as Error).message}`);
+    return false;
+  }
+}
+
 /** Runs every scenario in turn; one that fails is reported and the others still run. */
 async function runAll(cli: CliOptions, scenarios: Scenario[], report: Report): Promise<boolean> {
   let ok = true;
@@ -99,6 +127,10 @@ async function runAll(cli: CliOptions, scenarios: Scenario[], report: Report): P
       report.micro = await runMicroScenario(cli.durationMs ?? 1000);
       printMicro(report.micro);
       ok &&= report.micro.status !== 'failed';
+      continue;
+    }
+    if (scenario.kind === 'instructions') {
+      ok = (await runInstructionsScenario(cli, scenario, report)) && ok;
       continue;
     }
     const { settings, notes } = resolveSettings(scenario, cli, tools().wrk !== null, cpus().length);
@@ -120,6 +152,9 @@ function watchdog(cli: CliOptions, scenarios: Scenario[]): NodeJS.Timeout {
   const contenders = cli.contenders.length;
   const total = scenarios.reduce((ms, s) => {
     if (s.kind === 'micro') return ms + 300_000;
+    if (s.kind === 'instructions') {
+      return ms + instructionBudgetMs(resolveInstructionSettings(s, cli).settings, contenders);
+    }
     return (
       ms +
       budgetMs(resolveSettings(s, cli, tools().wrk !== null, cpus().length).settings, contenders)
@@ -134,8 +169,9 @@ function watchdog(cli: CliOptions, scenarios: Scenario[]): NodeJS.Timeout {
 }
 
 function listScenarios(): void {
+  const width = Math.max(...SCENARIOS.map((s) => s.name.length));
   for (const s of SCENARIOS) {
-    say(`${s.name.padEnd(17)} ${s.inDefault ? ' ' : '*'} ${s.description}`);
+    say(`${s.name.padEnd(width)} ${s.inDefault ? ' ' : '*'} ${s.description}`);
   }
   say('(* not in the default run)');
 }

@@ -79,6 +79,17 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Runs the command under `taskset -c CPUS`; taskset execs it, so the pid stays the same. */
   cpus?: string;
+  /** A command line that runs the command in the same process (valgrind and its options). */
+  prefix?: readonly string[];
+}
+
+/**
+ * The command line that runs `cmd args` as `opts` say: taskset first, which execs the prefix
+ * (valgrind), which runs `cmd` in the same process.
+ */
+export function commandLine(cmd: string, args: readonly string[], opts: StartOptions): string[] {
+  const taskset = opts.cpus ? ['taskset', '-c', opts.cpus] : [];
+  return [...taskset, ...(opts.prefix ?? []), cmd, ...args];
 }
 
 /** Starts `cmd` in its own process group, stdout and stderr appended to `logFile`. */
@@ -90,7 +101,7 @@ export function start(
   opts: StartOptions = {},
 ): Managed {
   const fd = openSync(logFile, 'a');
-  const [file, argv] = opts.cpus ? ['taskset', ['-c', opts.cpus, cmd, ...args]] : [cmd, args];
+  const [file, ...argv] = commandLine(cmd, args, opts);
   try {
     const child = spawn(file, argv, {
       cwd: opts.cwd,

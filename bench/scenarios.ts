@@ -1,6 +1,8 @@
 // The scenarios `npm run bench` knows. Each one says what the load generator sends, what the
 // upstream answers, and what the proxies must do on the way (plain pass-through, a rate limit,
-// a consistent-hash cluster); the harness turns that into every contender's config.
+// a consistent-hash cluster); the harness turns that into every contender's config. Most
+// measure load over time; `micro` runs the hot path's micro-benchmarks; `instructions` counts
+// what each proxy executes per request, in batches of a fixed number of requests.
 
 export interface RequestShape {
   method: 'GET' | 'POST';
@@ -26,12 +28,16 @@ export interface ScenarioDefaults {
   rounds: number;
   /** Open loop at this many requests/s (total) when set. */
   rate?: number;
+  /** Bounded batches (instructions): requests per connection in each batch. */
+  batch?: number;
+  /** Bounded batches (instructions): unmeasured batches before the measured ones. */
+  warmupBatches?: number;
 }
 
 export interface Scenario {
   name: string;
   description: string;
-  kind: 'load' | 'micro';
+  kind: 'load' | 'micro' | 'instructions';
   /** Part of a bare `npm run bench`. */
   inDefault: boolean;
   request: RequestShape;
@@ -69,6 +75,24 @@ function load(
     upstreamKind: extra.upstreamKind ?? 'nginx',
     route: extra.route ?? {},
     defaults: { ...BASE, ...defaults },
+  };
+}
+
+/**
+ * An instructions scenario: GET /small through each proxy in bounded batches of
+ * `connections × batch` requests, `rounds` of them measured.
+ */
+function instructions(
+  name: string,
+  description: string,
+  inDefault: boolean,
+  defaults: Pick<ScenarioDefaults, 'connections' | 'rounds' | 'batch' | 'warmupBatches'>,
+): Scenario {
+  return {
+    ...load(name, description, { path: '/small' }, { inDefault }),
+    kind: 'instructions',
+    // No time-bounded load: warm-up and measurement are batches.
+    defaults: { ...BASE, durationMs: 0, warmupMs: 0, ...defaults },
   };
 }
 
@@ -114,6 +138,12 @@ export const SCENARIOS: readonly Scenario[] = [
     { path: '/small', keyHeader: { name: 'x-user-id', keys: 1000 } },
     { upstreams: 4, route: { consistentHash: { header: 'x-user-id' } } },
   ),
+  instructions(
+    'instructions',
+    'callgrind: user-space instructions per proxied GET, 14-byte response',
+    true,
+    { connections: 16, rounds: 3, batch: 200, warmupBatches: 3 },
+  ),
   {
     name: 'micro',
     description: 'tinybench micro-benchmarks of the hot path: native, WASM, TypeScript',
@@ -131,6 +161,12 @@ export const SCENARIOS: readonly Scenario[] = [
     { path: '/small' },
     { inDefault: false },
     { connections: 8, durationMs: 1000, warmupMs: 300, rounds: 1 },
+  ),
+  instructions(
+    'instructions-smoke',
+    'instructions with small batches, for CI (no figure asserted)',
+    false,
+    { connections: 4, rounds: 1, batch: 50, warmupBatches: 1 },
   ),
 ];
 

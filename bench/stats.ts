@@ -73,6 +73,21 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
   return a / b;
 }
 
+/** Instructions per request of one batch; null when the batch had no requests. */
+export function perRequest(instructions: number, requests: number): number | null {
+  return requests > 0 && instructions >= 0 ? instructions / requests : null;
+}
+
+/**
+ * How far the figures of one contender's batches disagree: (largest − smallest) / median.
+ * 0 for a single figure; null for none.
+ */
+export function spread(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const mid = median(values);
+  return mid > 0 ? (Math.max(...values) - Math.min(...values)) / mid : null;
+}
+
 /** Requests per second of a run. */
 export function throughput(requests: number, durationMs: number): number {
   return durationMs > 0 ? (requests * 1000) / durationMs : 0;

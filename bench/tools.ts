@@ -1,5 +1,6 @@
 // The outside programs the harness can use, found once: nginx and HAProxy (contenders and the
-// upstream), wrk (a load generator) and taskset (pinning). A missing one is null, never fatal.
+// upstream), wrk (a load generator), taskset (pinning), valgrind and callgrind_control
+// (instruction counts). A missing one is null, never fatal.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -53,6 +54,8 @@ export interface Tools {
   haproxy: Tool | null;
   wrk: Tool | null;
   taskset: Tool | null;
+  valgrind: Tool | null;
+  callgrindControl: Tool | null;
 }
 
 /** Looks every tool up once per harness run. */
@@ -62,6 +65,8 @@ export function tools(): Tools {
     haproxy: tool('haproxy', ['-v'], /HAProxy version/i),
     wrk: tool('wrk', ['--version'], /^wrk /),
     taskset: tool('taskset', ['--version'], /taskset/),
+    valgrind: tool('valgrind', ['--version'], /^valgrind-/),
+    callgrindControl: tool('callgrind_control', ['--version'], /^callgrind_control-/),
   };
   return cached;
 }

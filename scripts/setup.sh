@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite and the bench need that a new machine lacks:
-# Debian's Rust 1.63 with its wasm32 standard library (the WASM build), and
-# nginx, HAProxy, wrk and Redis (reference servers, contenders, load generator).
+# Debian's Rust 1.63 with its wasm32 standard library (the WASM build),
+# nginx, HAProxy, wrk and Redis (reference servers, contenders, load generator),
+# and valgrind (the bench's instruction counts, callgrind and callgrind_control).
 set -euo pipefail
 
 need=()
@@ -10,6 +11,7 @@ need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v wrk >/dev/null || need+=(wrk)
+command -v valgrind >/dev/null && command -v callgrind_control >/dev/null || need+=(valgrind)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v curl >/dev/null || need+=(curl)
 # python3: the end-to-end tests run its http.server, and a test helper holds a non-accepting socket.

@@ -24,3 +24,8 @@ JETWAY_HOTPATH=wasm JETWAY_TEST_POOL_CLIENT=undici node --test --test-concurrenc
 
 echo "== bench smoke (no timing assertion)"
 node dist/bench/main.js smoke
+
+echo "== bench instructions smoke (callgrind still counts; no figure asserted)"
+# Jetway and nginx only: each contender costs a start under valgrind, and these two keep it
+# at 15-25 s while covering a node process and a native one without its master.
+node dist/bench/main.js instructions-smoke --contenders jetway,nginx

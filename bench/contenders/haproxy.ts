@@ -58,9 +58,10 @@ export const haproxy: Contender = {
     writeFileSync(conf, haproxyConfig(input));
 
     // -db: stay in the foreground, one process, so its pid is the one to account and stop.
-    const proc = start('haproxy', bin, ['-db', '-f', conf], `${conf}.log`, { cpus: input.cpus });
+    const opts = { cpus: input.cpus, prefix: input.launcher?.prefix };
+    const proc = start('haproxy', bin, ['-db', '-f', conf], `${conf}.log`, opts);
     const origin = `http://127.0.0.1:${input.port}`;
-    await waitForHttp(`${origin}${input.probePath}`, proc);
+    await waitForHttp(`${origin}${input.probePath}`, proc, input.launcher?.readyTimeoutMs);
     return { name: 'haproxy', origin, pids: [proc.pid], stop: () => proc.stop() };
   },
 };

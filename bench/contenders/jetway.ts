@@ -63,11 +63,12 @@ function jetwayContender(name: 'jetway' | 'jetway-undici', client: 'jetway' | 'u
       writeFileSync(conf, jetwayConfig(input, adminPort, client));
 
       const args = [BIN, 'start', '--config', conf];
-      const opts = { cwd: REPO_ROOT, cpus: input.cpus };
+      const opts = { cwd: REPO_ROOT, cpus: input.cpus, prefix: input.launcher?.prefix };
       const proc = start(name, process.execPath, args, `${conf}.log`, opts);
-      await waitForHttp(`http://127.0.0.1:${adminPort}/healthz`, proc);
+      const readyMs = input.launcher?.readyTimeoutMs;
+      await waitForHttp(`http://127.0.0.1:${adminPort}/healthz`, proc, readyMs);
       const origin = `http://127.0.0.1:${input.port}`;
-      await waitForHttp(`${origin}${input.probePath}`, proc);
+      await waitForHttp(`${origin}${input.probePath}`, proc, readyMs);
       return { name, origin, pids: [proc.pid], stop: () => proc.stop() };
     },
   };

@@ -29,8 +29,10 @@ export function nginxProxyConfig(input: ContenderInput): string {
   // Idle upstream connections kept per worker: one per downstream connection, so none is
   // closed and reopened during the run.
   const idle = Math.max(64, input.connections);
+  // Under a launcher (valgrind), which follows no fork, one process does all the work.
+  const processes = input.launcher ? 'master_process off;' : `worker_processes ${input.workers};`;
   return `# Written by the Jetway bench harness: nginx as a contender.
-worker_processes ${input.workers};
+${processes}
 pid ${input.dir}/nginx.pid;
 error_log ${input.dir}/nginx-error.log warn;
 worker_rlimit_nofile 20000;
@@ -78,10 +80,10 @@ export const nginx: Contender = {
     chmodSync(input.dir, 0o755);
 
     const args = ['-p', input.dir, '-c', conf, '-e', `${input.dir}/nginx-error.log`];
-    const opts = { cpus: input.cpus };
+    const opts = { cpus: input.cpus, prefix: input.launcher?.prefix };
     const proc = start('nginx', bin, [...args, '-g', 'daemon off;'], `${conf}.log`, opts);
     const origin = `http://127.0.0.1:${input.port}`;
-    await waitForHttp(`${origin}${input.probePath}`, proc);
+    await waitForHttp(`${origin}${input.probePath}`, proc, input.launcher?.readyTimeoutMs);
     return { name: 'nginx', origin, pids: [proc.pid], stop: () => proc.stop() };
   },
 };

@@ -20,6 +20,20 @@ export interface ContenderInput {
   probePath: string;
   /** CPUs to pin the proxy to (taskset list), or undefined. */
   cpus?: string;
+  /** A program the proxy runs under (valgrind), or undefined to run it directly. */
+  launcher?: Launcher;
+}
+
+/**
+ * A program that runs a contender's command in its own process, so the pid is still the
+ * contender's: valgrind for the instructions scenario. It follows no fork, so the contender
+ * then runs as one process (nginx without a master; the others already do with one worker).
+ */
+export interface Launcher {
+  /** The command line before the contender's own: the program and its options. */
+  prefix: readonly string[];
+  /** How long the contender may take to answer its probe, slowed down by the launcher. */
+  readyTimeoutMs: number;
 }
 
 export interface RunningContender {

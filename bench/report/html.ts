@@ -1,10 +1,18 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no scripts, nothing fetched),
 // with a latency-percentile curve per contender for each scenario and the same table as the
 // terminal.
+import type { InstructionsOutcome } from '../instructions/run.js';
 import type { ScenarioOutcome } from '../runner.js';
 import type { Curve } from '../stats.js';
 import type { MicroOutcome, Report } from './report.js';
-import { COLUMNS, describeRun, rows } from './table.js';
+import {
+  COLUMNS,
+  describeInstructions,
+  describeRun,
+  INSTRUCTION_COLUMNS,
+  instructionRows,
+  rows,
+} from './table.js';
 
 const COLORS: Record<string, string> = {
   direct: '#7f7f7f',
@@ -129,6 +137,16 @@ function scenarioSection(o: ScenarioOutcome): string {
   );
 }
 
+function instructionsSection(o: InstructionsOutcome): string {
+  const head = `<section><h2>${escapeHtml(o.name)}</h2><p>${escapeHtml(o.description)}</p>`;
+  if (o.skipped) return `${head}<p class="note">skipped: ${escapeHtml(o.skipped)}</p></section>`;
+  const notes = o.notes.map((n) => `<p class="note">note: ${escapeHtml(n)}</p>`).join('');
+  return (
+    `${head}<p class="how">${escapeHtml(describeInstructions(o).join('; '))}</p>${notes}` +
+    `${table(INSTRUCTION_COLUMNS, instructionRows(o))}</section>`
+  );
+}
+
 /** Rows of a micro result that is an array of flat objects; null when it is anything else. */
 export function microRows(result: unknown): { header: string[]; body: string[][] } | null {
   if (!Array.isArray(result) || result.length === 0) return null;
@@ -173,6 +191,7 @@ export function renderHtml(report: Report): string {
 <p class="meta">${escapeHtml(toolList.join(' · '))}</p>
 <ul class="meta">${skipped.join('')}</ul>
 ${report.scenarios.map(scenarioSection).join('\n')}
+${(report.instructions ?? []).map(instructionsSection).join('\n')}
 ${report.micro ? microSection(report.micro) : ''}
 </body></html>
 `;

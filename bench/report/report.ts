@@ -1,4 +1,5 @@
 // The whole outcome of one `npm run bench`, as written to the JSON file and drawn in HTML.
+import type { InstructionsOutcome } from '../instructions/run.js';
 import type { ScenarioOutcome } from '../runner.js';
 
 /** What the micro-benchmarks gave, or why they did not run. */
@@ -19,5 +20,7 @@ export interface Report {
   /** Contenders left out of every scenario, with the reason. */
   skipped: Record<string, string>;
   scenarios: ScenarioOutcome[];
+  /** Instructions per request counted by callgrind; absent when no such scenario ran. */
+  instructions?: InstructionsOutcome[];
   micro?: MicroOutcome;
 }

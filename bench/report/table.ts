@@ -1,4 +1,6 @@
-// The terminal table: one block per scenario, one row per contender, medians over rounds.
+// The terminal table: one block per scenario, one row per contender, medians over rounds (of
+// batches, for the instructions scenarios).
+import type { InstructionsOutcome } from '../instructions/run.js';
 import type { ScenarioOutcome } from '../runner.js';
 import type { Settings } from '../settings.js';
 import { duration, fixed, int, ms } from './format.js';
@@ -79,6 +81,57 @@ export function formatScenario(outcome: ScenarioOutcome): string {
     `  ${describeRun(outcome.settings, outcome.generatorLabel)}`,
     ...outcome.notes.map((n) => `  note: ${n}`),
     layout(COLUMNS, rows(outcome)),
+  ];
+  return lines.join('\n');
+}
+
+export const INSTRUCTION_COLUMNS = [
+  'contender',
+  'instr/req',
+  '×nginx',
+  'spread %',
+  'each batch (instr/req)',
+] as const;
+
+/** The lines under an instructions scenario's title: what was counted, and over what. */
+export function describeInstructions(o: InstructionsOutcome): [string, string] {
+  const s = o.settings;
+  const batches = (n: number): string => `${n} ${n === 1 ? 'batch' : 'batches'}`;
+  const requests = int(s.connections * s.requestsPerConnection);
+  const shape = `${plural(s.connections, 'connection')} × ${int(s.requestsPerConnection)}`;
+  return [
+    `callgrind (${o.valgrind}): user-space instructions of the proxy's process, all threads`,
+    `${requests} requests per batch (${shape}), ${batches(s.warmupBatches)} of warm-up, ` +
+      `median of ${batches(s.batches)}, ${plural(s.workers, 'proxy worker')}`,
+  ];
+}
+
+/** The rows of an instructions scenario; a contender without a figure says why in one cell. */
+export function instructionRows(o: InstructionsOutcome): string[][] {
+  return o.contenders.map((c) => {
+    if (c.median === null) {
+      const why = c.skipped ? `skipped: ${c.skipped}` : `failed: ${c.failed ?? 'no batch'}`;
+      return [c.name, why];
+    }
+    return [
+      c.name,
+      int(c.median),
+      fixed(c.vsNginx, 2),
+      fixed(c.spread === null ? null : c.spread * 100, 1),
+      c.batches.map((b) => int(b.perRequest)).join(' '),
+    ];
+  });
+}
+
+/** The block printed for one instructions scenario. */
+export function formatInstructions(o: InstructionsOutcome): string {
+  const head = [`${o.name}: ${o.description}`];
+  if (o.skipped) return [...head, `  skipped: ${o.skipped}`].join('\n');
+  const lines = [
+    ...head,
+    ...describeInstructions(o).map((line) => `  ${line}`),
+    ...o.notes.map((n) => `  note: ${n}`),
+    layout(INSTRUCTION_COLUMNS, instructionRows(o)),
   ];
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import { haproxyConfig } from '../../bench/contenders/haproxy.js';
 import { jetwayConfig } from '../../bench/contenders/jetway.js';
 import { nginxHeaderVariable, nginxProxyConfig } from '../../bench/contenders/nginx.js';
 import type { ContenderInput } from '../../bench/contenders/types.js';
+import { commandLine } from '../../bench/process.js';
 import { findBinary } from '../../bench/tools.js';
 import { upstreamConfig } from '../../bench/upstream/nginx-upstream.js';
 import { parseConfig } from '../../ts/config/load.js';
@@ -67,16 +68,39 @@ describe('nginx contender config', () => {
     assert.match(nginxProxyConfig(limited), /limit_req zone=bench burst=50 nodelay;/);
   });
 
+  it('runs as one process, without a master, under a launcher that follows no fork', () => {
+    const launched = { ...input(), launcher: { prefix: ['valgrind'], readyTimeoutMs: 1 } };
+    const text = nginxProxyConfig(launched);
+    assert.match(text, /^master_process off;$/m);
+    assert.doesNotMatch(text, /worker_processes/);
+    assert.doesNotMatch(nginxProxyConfig(input()), /master_process/);
+  });
+
   it(
     'passes nginx -t for every route shape',
     { skip: nginxBin === null && 'nginx not installed' },
     () => {
-      for (const [i, shape] of [input(), hashed, limited].entries()) {
+      const launched = { ...input(), launcher: { prefix: ['valgrind'], readyTimeoutMs: 1 } };
+      for (const [i, shape] of [input(), hashed, limited, launched].entries()) {
         const r = nginxTest(nginxProxyConfig(shape), `proxy-${i}.conf`);
         assert.equal(r.status, 0, r.out);
       }
     },
   );
+});
+
+describe('contender command lines', () => {
+  it('runs a command as it is when neither pinned nor launched', () => {
+    assert.deepEqual(commandLine('nginx', ['-c', 'x'], {}), ['nginx', '-c', 'x']);
+  });
+
+  it('puts taskset first, which execs the launcher, which runs the command in its process', () => {
+    const opts = { cpus: '0', prefix: ['valgrind', '--tool=callgrind'] };
+    assert.deepEqual(commandLine('haproxy', ['-db'], opts), [
+      ...['taskset', '-c', '0', 'valgrind', '--tool=callgrind'],
+      ...['haproxy', '-db'],
+    ]);
+  });
 });
 
 describe('upstream config', () => {

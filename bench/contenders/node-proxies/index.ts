@@ -77,9 +77,10 @@ export function nodeProxy(spec: NodeProxySpec): Contender {
       writeFileSync(conf, `${JSON.stringify(nodeProxySettings(input), null, 2)}\n`);
 
       const args = [join(HERE, spec.script), conf];
-      const proc = start(spec.name, process.execPath, args, `${conf}.log`, { cpus: input.cpus });
+      const opts = { cpus: input.cpus, prefix: input.launcher?.prefix };
+      const proc = start(spec.name, process.execPath, args, `${conf}.log`, opts);
       const origin = `http://127.0.0.1:${input.port}`;
-      await waitForHttp(`${origin}${input.probePath}`, proc);
+      await waitForHttp(`${origin}${input.probePath}`, proc, input.launcher?.readyTimeoutMs);
       return { name: spec.name, origin, pids: [proc.pid], stop: () => proc.stop() };
     },
   };
