@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 export const CONTENDERS = [
   'direct',
   'jetway',
+  'jetway-pipelined',
   'jetway-undici',
   'nginx',
   'haproxy',
@@ -66,8 +67,9 @@ export const USAGE = `usage: npm run bench -- [SCENARIO...] [options]
   --batch N          instructions: requests per connection in each batch (200)
   --warmup-batches N instructions: unmeasured batches before the measured ones (3)
   --generator G      undici or wrk (wrk when installed)
-  --contenders LIST  comma-separated subset of direct,jetway,jetway-undici,nginx,haproxy,
-                     http-proxy,fast-gateway,fastify-http-proxy (all but jetway-undici)
+  --contenders LIST  comma-separated subset of direct,jetway,jetway-pipelined,jetway-undici,
+                     nginx,haproxy,http-proxy,fast-gateway,fastify-http-proxy
+                     (all but jetway-undici)
   --workers N        worker processes/threads of every proxy (1)
   --upstream-workers N  nginx worker processes of the upstream (1)
   --pin              proxy on CPU 0, load generator on CPU 1 (needs taskset, 2+ CPUs)

@@ -2,7 +2,7 @@
 import type { ContenderName } from '../cli.js';
 import { direct } from './direct.js';
 import { haproxy } from './haproxy.js';
-import { jetway, jetwayUndici } from './jetway.js';
+import { jetway, jetwayPipelined, jetwayUndici } from './jetway.js';
 import { nginx } from './nginx.js';
 import { fastGateway, fastifyHttpProxy, httpProxy } from './node-proxies/index.js';
 import type { Contender } from './types.js';
@@ -10,6 +10,7 @@ import type { Contender } from './types.js';
 export const CONTENDER_IMPLS: Record<ContenderName, Contender> = {
   direct,
   jetway,
+  'jetway-pipelined': jetwayPipelined,
   'jetway-undici': jetwayUndici,
   nginx,
   haproxy,

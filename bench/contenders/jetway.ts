@@ -10,11 +10,25 @@ const BIN = join(REPO_ROOT, 'bin', 'jetway.js');
 // What bin/jetway.js loads; absent until `npm run build`.
 const DIST_MAIN = join(REPO_ROOT, 'dist', 'ts', 'cli', 'main.js');
 
+/** How a Jetway contender talks to the upstream (`pool.client`, `pool.pipelining`). */
+export interface JetwayClient {
+  client: 'jetway' | 'undici';
+  pipelining: number;
+}
+
+const OWN_CLIENT: JetwayClient = { client: 'jetway', pipelining: 1 };
+
+/**
+ * Requests in flight per upstream connection for jetway-pipelined: enough for the requests that
+ * arrive in one event-loop turn under load to share one write.
+ */
+export const BENCH_PIPELINING = 8;
+
 /** The Jetway config (YAML) for `input`, with its admin listener on `adminPort`. */
 export function jetwayConfig(
   input: ContenderInput,
   adminPort: number,
-  client: 'jetway' | 'undici' = 'jetway',
+  { client, pipelining }: JetwayClient = OWN_CLIENT,
 ): string {
   const { rateLimit, consistentHash } = input.route;
   const cluster = {
@@ -25,7 +39,12 @@ export function jetwayConfig(
     }),
     upstreams: input.upstreams.map((address) => ({ address })),
     // As many upstream connections as downstream ones, as nginx gets through `keepalive`.
-    pool: { client, connections: Math.max(128, input.connections), keepalive_timeout: '60s' },
+    pool: {
+      client,
+      connections: Math.max(128, input.connections),
+      keepalive_timeout: '60s',
+      ...(pipelining > 1 && { pipelining }),
+    },
   };
   const route = {
     name: 'bench',
@@ -48,8 +67,11 @@ export function jetwayConfig(
   return `# Written by the Jetway bench harness: Jetway as a contender.\n${stringify(config)}`;
 }
 
-/** Jetway with its upstream client `client` (`pool.client`), named `name` in the tables. */
-function jetwayContender(name: 'jetway' | 'jetway-undici', client: 'jetway' | 'undici'): Contender {
+/** Jetway with the upstream client settings `client`, named `name` in the tables. */
+function jetwayContender(
+  name: 'jetway' | 'jetway-pipelined' | 'jetway-undici',
+  client: JetwayClient,
+): Contender {
   return {
     name,
     unavailable: () => {
@@ -74,5 +96,9 @@ function jetwayContender(name: 'jetway' | 'jetway-undici', client: 'jetway' | 'u
   };
 }
 
-export const jetway = jetwayContender('jetway', 'jetway');
-export const jetwayUndici = jetwayContender('jetway-undici', 'undici');
+export const jetway = jetwayContender('jetway', OWN_CLIENT);
+export const jetwayPipelined = jetwayContender('jetway-pipelined', {
+  client: 'jetway',
+  pipelining: BENCH_PIPELINING,
+});
+export const jetwayUndici = jetwayContender('jetway-undici', { client: 'undici', pipelining: 1 });

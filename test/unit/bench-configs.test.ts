@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { haproxyConfig } from '../../bench/contenders/haproxy.js';
-import { jetwayConfig } from '../../bench/contenders/jetway.js';
+import { BENCH_PIPELINING, jetwayConfig } from '../../bench/contenders/jetway.js';
 import { nginxHeaderVariable, nginxProxyConfig } from '../../bench/contenders/nginx.js';
 import type { ContenderInput } from '../../bench/contenders/types.js';
 import { commandLine } from '../../bench/process.js';
@@ -169,6 +169,19 @@ describe('Jetway contender config', () => {
   it('sizes the upstream pool to the downstream connections', () => {
     const cfg = parseConfig(jetwayConfig(input(), 19901));
     assert.equal(cfg.clusters[0].pool.connections, 300);
+  });
+
+  it('pipelines only for jetway-pipelined, and names the client for jetway-undici', () => {
+    const plain = parseConfig(jetwayConfig(input(), 19901)).clusters[0].pool;
+    assert.deepEqual([plain.client, plain.pipelining], ['jetway', 1]);
+    const own = { client: 'jetway' as const, pipelining: BENCH_PIPELINING };
+    const piped = parseConfig(jetwayConfig(input(), 19901, own)).clusters[0].pool;
+    assert.deepEqual([piped.client, piped.pipelining], ['jetway', BENCH_PIPELINING]);
+    const undici = { client: 'undici' as const, pipelining: 1 };
+    assert.equal(
+      parseConfig(jetwayConfig(input(), 19901, undici)).clusters[0].pool.client,
+      'undici',
+    );
   });
 
   it('uses a ketama ring on the scenario header and a client-IP quota when asked', () => {
