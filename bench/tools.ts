@@ -1,7 +1,7 @@
 // The outside programs the harness can use, found once: nginx and HAProxy (contenders and the
 // upstream), wrk (a load generator), taskset (pinning), valgrind and callgrind_control
 // (instruction counts). A missing one is null, never fatal.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -28,16 +28,13 @@ export function findBinary(name: string, path = process.env.PATH ?? ''): string 
   return null;
 }
 
-/** Runs `bin args` briefly and returns the first line matching `pattern` (stdout or stderr). */
-function versionLine(bin: string, args: string[], pattern: RegExp): string {
-  let text: string;
-  try {
-    text = execFileSync(bin, args, { encoding: 'utf8', timeout: 3000, stdio: 'pipe' });
-  } catch (err) {
-    // nginx -v and wrk --version print to stderr, and wrk exits 1 after printing.
-    const e = err as { stdout?: string; stderr?: string };
-    text = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-  }
+/**
+ * Runs `bin args` briefly and returns the first line matching `pattern`, from stdout or stderr
+ * whatever the exit status: `nginx -v` prints to stderr and exits 0, `wrk --version` exits 1.
+ */
+export function versionLine(bin: string, args: string[], pattern: RegExp): string {
+  const run = spawnSync(bin, args, { encoding: 'utf8', timeout: 3000, stdio: 'pipe' });
+  const text = `${run.stdout ?? ''}\n${run.stderr ?? ''}`;
   const line = text.split('\n').find((l) => pattern.test(l)) ?? '';
   return line.trim() || 'unknown version';
 }
