@@ -91,6 +91,7 @@ function writeReport(report: Report, outDir: string): void {
 
 function printMicro(m: MicroOutcome): void {
   say('micro: tinybench micro-benchmarks of the hot path');
+  for (const note of m.notes ?? []) say(`  ${note}`);
   if (m.status !== 'ran') say(`  ${m.status === 'missing' ? 'skipped' : 'failed'}: ${m.message}`);
   else if (Array.isArray(m.result)) console.table(m.result);
   else say(typeof m.result === 'string' ? m.result : JSON.stringify(m.result, null, 2));

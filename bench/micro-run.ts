@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { MicroOutcome } from './report/report.js';
 
 interface MicroModule {
-  runMicro(options?: { durationMs?: number }): unknown;
+  runMicro(options?: { durationMs?: number; note?: (line: string) => void }): unknown;
 }
 
 /** Runs runMicro() from bench/micro.ts; says so when the module is not there. */
@@ -24,7 +24,9 @@ export async function runMicroScenario(durationMs: number): Promise<MicroOutcome
     if (typeof mod.runMicro !== 'function') {
       return { status: 'failed', message: 'bench/micro.ts exports no runMicro()' };
     }
-    return { status: 'ran', result: await mod.runMicro({ durationMs }) };
+    const notes: string[] = [];
+    const result = await mod.runMicro({ durationMs, note: (line) => notes.push(line) });
+    return { status: 'ran', result, ...(notes.length > 0 ? { notes } : {}) };
   } catch (err) {
     return { status: 'failed', message: String((err as Error)?.stack ?? err) };
   }

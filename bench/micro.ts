@@ -29,6 +29,8 @@ export interface MicroResult {
 export interface MicroOptions {
   /** Measuring time per row in milliseconds (300); there are about 60 rows. */
   durationMs?: number;
+  /** Told one line for each backend left out, with the reason (the WASM module not built). */
+  note?: (line: string) => void;
 }
 
 const BATCH = 100;
@@ -42,18 +44,25 @@ type Case = [fn: string, backend: string, run: () => unknown];
 export async function runMicro(options: MicroOptions = {}): Promise<MicroResult[]> {
   const shared = createHotPathShared();
   const cases: Case[] = [];
+  const note = options.note ?? ((line: string) => console.log(line));
   for (const backend of ['native', 'wasm', 'ts'] as const) {
-    const hp = tryLoad(backend, shared);
+    const hp = tryLoad(backend, shared, note);
     if (hp !== undefined) cases.push(...hotPathCases(hp, backend));
   }
   cases.push(...nativeCrossings(), ...wasmCrossings());
   return measure(cases, options.durationMs ?? 300);
 }
 
-function tryLoad(backend: Backend, shared: ReturnType<typeof createHotPathShared>) {
+function tryLoad(
+  backend: Backend,
+  shared: ReturnType<typeof createHotPathShared>,
+  note: (line: string) => void,
+) {
   try {
     return createHotPath(backend, shared);
-  } catch {
+  } catch (err) {
+    const why = (err as Error)?.message ?? String(err);
+    note(`skipped: the ${backend} backend, which did not load: ${why.split('\n')[0]}`);
     return undefined;
   }
 }

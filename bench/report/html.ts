@@ -163,7 +163,8 @@ function microSection(m: MicroOutcome): string {
   const inner = rowsOf
     ? table(rowsOf.header, rowsOf.body)
     : `<pre>${escapeHtml(m.message ?? JSON.stringify(m.result, null, 2) ?? '')}</pre>`;
-  return `<section><h2>micro</h2><p>${escapeHtml(m.status)}</p>${inner}</section>`;
+  const notes = (m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('');
+  return `<section><h2>micro</h2><p>${escapeHtml(m.status)}</p>${notes}${inner}</section>`;
 }
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:64em;color:#222}

@@ -6,6 +6,8 @@ import type { ScenarioOutcome } from '../runner.js';
 export interface MicroOutcome {
   status: 'ran' | 'missing' | 'failed';
   message?: string;
+  /** Backends left out of a run that ran, one line each with the reason. */
+  notes?: string[];
   /** Whatever runMicro() returned: rows of a table when it is an array of flat objects. */
   result?: unknown;
 }

@@ -237,4 +237,21 @@ describe('bench reports', () => {
     assert.equal(microRows('text'), null);
     assert.equal(microRows([[1, 2]]), null);
   });
+
+  it('names the micro backends that were left out, in the HTML report', () => {
+    const html = renderHtml({
+      startedAt: '2025-01-01T00:00:00.000Z',
+      command: 'npm run bench -- micro',
+      machine: { cpus: 'cpu', cores: 2, memoryMb: 1024, kernel: '6.1', node: 'v20' },
+      tools: {},
+      skipped: {},
+      scenarios: [],
+      micro: {
+        status: 'ran',
+        notes: ['skipped: the wasm backend, which did not load: <not built>'],
+        result: [{ fn: 'route', backend: 'native', nsPerOp: 600 }],
+      },
+    });
+    assert.match(html, /skipped: the wasm backend, which did not load: &#60;not built&#62;/);
+  });
 });
