@@ -176,6 +176,7 @@ export class ScriptedUpstream {
   private readonly sockets = new Set<net.Socket>();
   private portNumber: number;
   private readonly idleCloseMs: number | undefined;
+  private readsHeld = false;
 
   constructor(options: UpstreamOptions = {}) {
     this.name = options.name ?? 'u';
@@ -222,6 +223,19 @@ export class ScriptedUpstream {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Stops reading on every connection, open now or accepted later, until the returned function
+   * is called: the kernel buffers fill and the sender must hold its bytes back.
+   */
+  holdReads(): () => void {
+    this.readsHeld = true;
+    for (const s of this.sockets) s.pause();
+    return () => {
+      this.readsHeld = false;
+      for (const s of this.sockets) s.resume();
+    };
+  }
+
   /** Forgets the requests recorded so far; open connections keep their records. */
   clear(): void {
     for (const c of this.connections) c.requests.length = 0;
@@ -248,6 +262,7 @@ export class ScriptedUpstream {
     const record = newRecord(this.connections.length + 1, socket);
     this.connections.push(record);
     const conn = new UpstreamConnection(this, socket, record, this.idleCloseMs);
+    if (this.readsHeld) socket.pause();
     socket.on('close', () => {
       this.sockets.delete(socket);
       conn.closed();

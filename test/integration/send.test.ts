@@ -1,11 +1,12 @@
-// Request heads written through the native addon straight to the socket, with socket.write taking
-// what the kernel did not: the bytes reach the peer whole and in order, however full the socket.
+// Request heads and body bytes written through the native addon straight to the socket, with
+// socket.write taking what the kernel did not: the bytes reach the peer whole and in order,
+// however full the socket.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { socketFd, writeText } from '../../ts/data/send.js';
+import { socketFd, writeBytes, writeText } from '../../ts/data/send.js';
 
-describe('writeText', () => {
+describe('writeText and writeBytes', () => {
   let server: net.Server;
   let port = 0;
   const received: Buffer[] = [];
@@ -47,6 +48,40 @@ describe('writeText', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(Buffer.concat(received).equals(expected), 'the bytes differ from what was written');
+    socket.destroy();
+  });
+
+  it('delivers bytes from a view reused after every call, between texts, in order', async () => {
+    received.length = 0;
+    const earlier = peer;
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+    for (let i = 0; i < 200 && peer === earlier; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.notEqual(peer, earlier, 'the server should have accepted the connection');
+    const fd = socketFd(socket);
+    // One buffer stands for uWS's read buffer: each call gets a view of it, and the buffer is
+    // overwritten right after, so bytes the kernel did not take must have been copied.
+    const scratch = Buffer.alloc(256 * 1024);
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 120; i++) {
+      const size = 1 + ((i * 104729) % scratch.length);
+      scratch.fill(i % 251, 0, size);
+      const view = new Uint8Array(scratch.buffer, scratch.byteOffset, size);
+      const line = `${size.toString(16)}\r\n`;
+      writeText(socket, fd, line);
+      writeBytes(socket, fd, view);
+      expected.push(Buffer.from(line), Buffer.from(scratch.subarray(0, size)));
+      scratch.fill(0xee);
+    }
+    const total = Buffer.concat(expected);
+    assert.ok(socket.writableLength > 0, 'the test should have filled the socket');
+
+    peer!.resume();
+    const deadline = Date.now() + 10_000;
+    while (Buffer.concat(received).length < total.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(Buffer.concat(received).equals(total), 'the bytes differ from what was written');
     socket.destroy();
   });
 });

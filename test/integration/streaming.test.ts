@@ -175,6 +175,25 @@ describe('streaming with bounded memory', { timeout: 300_000 }, () => {
     );
   }
 
+  // Jetway writes a chunk straight from the client's read while the upstream keeps up, and
+  // queues copies once it does not: an upstream that stops reading mid-upload takes both ways.
+  for (const framing of ['length', 'chunked'] as const) {
+    it(`passes a ${framing} upload whole when the upstream stops reading for a while`, async () => {
+      const total = 64 * MiB;
+      const release = u.holdReads();
+      const timer = setTimeout(release, 1500);
+      try {
+        const r = await upload(framing, total);
+        assert.equal(r.status, 200);
+        assert.equal(r.echo.bodyLength, total);
+        assert.equal(r.echo.bodySha256, patternSha(total));
+      } finally {
+        clearTimeout(timer);
+        release();
+      }
+    });
+  }
+
   it(
     'streams a 1 GiB download to the client with bounded daemon memory',
     { timeout: 120_000 },

@@ -162,3 +162,10 @@ export interface RouteSpecInput {
  * the OS error text; the caller then lets the socket find and report the fault as usual.
  */
 export declare function socketSend(fd: number, text: string): number
+
+/**
+ * Sends `bytes` on the non-blocking socket `fd` and returns how many of them the kernel did
+ * not take (all of them when the socket would block). A failed send is a thrown error with code
+ * `JETWAY_SOCKET_SEND`, as for `socket_send`.
+ */
+export declare function socketSendBytes(fd: number, bytes: Uint8Array): number

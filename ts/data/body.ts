@@ -1,7 +1,10 @@
 // The request body on its way upstream. uWS pushes chunks (valid only during
-// its callback, so each is copied); the upstream client pulls them through an async
-// iterator. When more than HIGH_WATER bytes wait, the downstream socket is
-// paused, so a fast client cannot grow memory behind a slow upstream.
+// its callback); the upstream client pulls them through an async iterator, or, while it waits
+// for one with nothing queued, takes each straight from uWS's read through `sink`. Only chunks
+// the sink does not take are copied and queued: a body the upstream takes as fast as the client
+// sends is never copied here, so an upload allocates nothing per chunk for the garbage
+// collector to follow. When more than HIGH_WATER bytes wait, the downstream socket is paused,
+// so a fast client cannot grow memory behind a slow upstream.
 import type { HttpResponse } from 'uWebSockets.js';
 
 const HIGH_WATER = 256 * 1024;
@@ -19,6 +22,12 @@ export class BodySource {
   received = 0;
   /** Called on every chunk, to re-arm the client body timer. */
   onProgress: (() => void) | null = null;
+  /**
+   * Set by the upstream client while it waits for a chunk: offered each chunk that finds the
+   * queue empty, as a view valid only during the call. It takes the whole chunk (true) or none
+   * of it (false), and counts what it takes itself.
+   */
+  sink: ((bytes: Uint8Array) => boolean) | null = null;
 
   constructor(
     private readonly res: HttpResponse,
@@ -38,8 +47,13 @@ export class BodySource {
     if (chunk.byteLength > 0) {
       this.received += chunk.byteLength;
       if (this.limit > 0 && this.received > this.limit) return this.onTooLarge();
-      this.queue.push(Buffer.from(new Uint8Array(chunk)));
-      this.queued += chunk.byteLength;
+      const bytes = new Uint8Array(chunk);
+      if (this.queue.length === 0 && this.sink !== null && this.sink(bytes)) {
+        this.pulled += bytes.length;
+      } else {
+        this.queue.push(Buffer.from(bytes));
+        this.queued += bytes.length;
+      }
     }
     if (isLast) this.ended = true;
     this.onProgress?.();
@@ -47,7 +61,8 @@ export class BodySource {
       this.paused = true;
       this.res.pause();
     }
-    this.notify();
+    // A chunk the sink took leaves the reader nothing to wake for.
+    if (this.queue.length > 0 || this.ended) this.notify();
   }
 
   /** Ends every waiting and future read with `err` (client gone, timeout). */

@@ -7,7 +7,7 @@
 // Error codes follow undici's where the meaning is the same, so one classifier reads both.
 import net from 'node:net';
 import { BodyKind, ResponseHead, ResponseHeadError } from './response-head.js';
-import { socketFd, writeText } from './send.js';
+import { socketFd, writeBytes, writeText } from './send.js';
 
 /** What the proxy asks of an upstream client; undici's Pool offers the same. */
 export interface UpstreamClient {
@@ -30,6 +30,17 @@ export interface DispatchOptions {
    */
   lines?: string;
   body: AsyncIterable<Buffer> | null;
+  /**
+   * Where `body` comes from, when it can also hand chunks over as they are read from the client
+   * (BodySource): Jetway's client then writes a chunk that finds nothing queued straight from
+   * the read, without a copy. undici reads `body` only.
+   */
+  source?: BodySink | null;
+}
+
+/** A body source that offers each chunk to `sink` first; see BodySource.sink. */
+export interface BodySink {
+  sink: ((bytes: Uint8Array) => boolean) | null;
 }
 
 /** The callbacks of one request, in undici's dispatch-handler form. */
@@ -102,6 +113,7 @@ class Request {
     readonly method: string,
     readonly head: string,
     readonly body: AsyncIterable<Buffer> | null,
+    readonly source: BodySink | null,
     /** Declared body length, -1 for chunked. */
     readonly length: number,
     /** Replaced by DISCARD when the request is abandoned while its response is still due. */
@@ -172,7 +184,15 @@ export class UpstreamPool implements UpstreamClient {
   dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
     const head = this.requestHead(opts);
     const length = declaredLength(opts.headers);
-    const req = new Request(this, opts.method, head, opts.body, length, handler);
+    const req = new Request(
+      this,
+      opts.method,
+      head,
+      opts.body,
+      opts.source ?? null,
+      length,
+      handler,
+    );
     handler.onConnect(req.abort);
     if (req.done) return false;
     if (this.closing) {
@@ -507,11 +527,31 @@ class Connection {
   private async pump(req: Request): Promise<void> {
     const chunked = req.length < 0;
     const chunks = req.body![Symbol.asyncIterator]();
+    const source = req.source;
     let written = 0;
+    // Takes a chunk while the loop below waits, when the socket holds nothing back; one that
+    // would pass the declared length is left to the loop, which refuses it.
+    const sink = (bytes: Uint8Array): boolean => {
+      if (req.done || this.req !== req || this.gone || this.socket.writableLength !== 0) {
+        return false;
+      }
+      if (!chunked && written + bytes.length > req.length) return false;
+      written += bytes.length;
+      if (chunked) writeText(this.socket, this.fd, `${bytes.length.toString(16)}\r\n`);
+      writeBytes(this.socket, this.fd, bytes);
+      if (chunked) writeText(this.socket, this.fd, '\r\n');
+      return true;
+    };
     try {
       for (;;) {
         if (this.phase === Phase.Head) this.arm(0);
-        const next = await chunks.next();
+        if (source !== null) source.sink = sink;
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } finally {
+          if (source !== null) source.sink = null;
+        }
         if (req.done || this.req !== req) return void chunks.return?.();
         if (next.done === true) break;
         const chunk = next.value;

@@ -321,6 +321,7 @@ class Exchange implements DispatchHandler {
       headers: this.headers,
       lines: this.lines,
       body: this.body === null ? null : this.body.chunks(),
+      source: this.body,
     };
     cluster.pools[i].dispatch(opts, this);
   }

@@ -1,4 +1,4 @@
-// How a request head reaches an upstream socket. Node's socket.write takes a head through the
+// How a request head, and a request body read from the client, reach an upstream socket. Node's socket.write takes a head through the
 // Writable stream machinery, a write request and libuv before the one send it ends in, which
 // costs more than the rest of the request path's JavaScript; the native addon sends it straight
 // to the descriptor instead (native/napi/src/socket.rs) when nothing is queued on the socket.
@@ -8,22 +8,26 @@ import type net from 'node:net';
 import { BACKEND_VARIABLE } from '../hotpath/load.js';
 import { loadNativeAddon } from '../hotpath/native.js';
 
-type Send = (fd: number, text: string) => number;
+interface Senders {
+  text(fd: number, text: string): number;
+  bytes(fd: number, bytes: Uint8Array): number;
+}
 
-let sendNative: Send | null | undefined;
+let senders: Senders | null | undefined;
 
-function nativeSend(): Send | null {
-  if (sendNative !== undefined) return sendNative;
+function nativeSend(): Senders | null {
+  if (senders !== undefined) return senders;
   const forced = process.env[BACKEND_VARIABLE];
-  sendNative = null;
+  senders = null;
   if (forced === undefined || forced === '' || forced === 'auto' || forced === 'native') {
     try {
-      sendNative = loadNativeAddon().socketSend;
+      const addon = loadNativeAddon();
+      senders = { text: addon.socketSend, bytes: addon.socketSendBytes };
     } catch {
       // No addon on this machine: socket.write serves.
     }
   }
-  return sendNative;
+  return senders;
 }
 
 /** The descriptor of a connected socket, -1 when it has none Jetway can write to. */
@@ -44,7 +48,7 @@ export function writeText(socket: net.Socket, fd: number, text: string): void {
   }
   let left: number;
   try {
-    left = sendNative!(fd, text);
+    left = senders!.text(fd, text);
   } catch {
     left = -1;
   }
@@ -55,4 +59,22 @@ export function writeText(socket: net.Socket, fd: number, text: string): void {
   }
   const bytes = Buffer.from(text, 'utf8');
   socket.write(bytes.subarray(bytes.length - left));
+}
+
+/**
+ * Writes `bytes` to `socket` (descriptor `fd`, from socketFd) now: what the kernel does not take
+ * is copied into socket.write, behind what was sent, so `bytes` may be a view that is only valid
+ * during this call (a chunk uWS lends). Returns socket.write's verdict: false when the socket
+ * now holds bytes back and the caller should wait for 'drain'.
+ */
+export function writeBytes(socket: net.Socket, fd: number, bytes: Uint8Array): boolean {
+  if (fd < 0 || socket.writableLength !== 0) return socket.write(Buffer.from(bytes));
+  let left: number;
+  try {
+    left = senders!.bytes(fd, bytes);
+  } catch {
+    left = bytes.length;
+  }
+  if (left === 0) return true;
+  return socket.write(Buffer.from(bytes.subarray(bytes.length - left)));
 }

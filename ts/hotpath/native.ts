@@ -44,6 +44,7 @@ export interface NativeAddon {
   cidrContains(set: Handle, ip: string): boolean;
   clientAddressOf(peer: string, xff: string, forwarded: string, trusted: Handle): string | null;
   socketSend(fd: number, text: string): number;
+  socketSendBytes(fd: number, bytes: Uint8Array): number;
 }
 
 let addon: NativeAddon | undefined;

@@ -5,7 +5,10 @@
 //! head that costs more than the rest of Jetway's work on the request. When libuv has nothing
 //! queued on the socket, the proxy hands the head here instead: one copy of the string's bytes
 //! into a per-thread buffer and one `send`. Whatever the kernel does not take, the caller passes
-//! to `socket.write`, behind these bytes, so the order on the wire holds.
+//! to `socket.write`, behind these bytes, so the order on the wire holds. Request body bytes
+//! take the same way (`socket_send_bytes`), straight from the view of the client's read that
+//! uWS lends, so a body that the upstream takes as fast as it comes is never copied in
+//! JavaScript.
 
 use std::cell::RefCell;
 use std::io::{ErrorKind, Write};
@@ -70,6 +73,22 @@ pub fn socket_send(fd: i32, text: Raw) -> Result<i32> {
             let bytes = &buf[..len as usize];
             Ok((bytes.len() - send(fd, bytes)?) as i32)
         })
+    })
+}
+
+/// Sends `bytes` on the non-blocking socket `fd` and returns how many of them the kernel did
+/// not take (all of them when the socket would block). A failed send is a thrown error with code
+/// `JETWAY_SOCKET_SEND`, as for `socket_send`.
+#[napi(ts_args_type = "fd: number, bytes: Uint8Array")]
+pub fn socket_send_bytes(fd: i32, bytes: &[u8]) -> Result<i32> {
+    guard(|| {
+        if fd < 0 {
+            return Err(fail(BAD_ARGUMENT, "fd must be a descriptor"));
+        }
+        if i32::try_from(bytes.len()).is_err() {
+            return Err(fail(BAD_ARGUMENT, "bytes must be under 2 GiB"));
+        }
+        Ok((bytes.len() - send(fd, bytes)?) as i32)
     })
 }
 
