@@ -41,7 +41,8 @@ export interface DispatchHandler {
   /**
    * Jetway's own client calls this instead of onHeaders when the handler has it: the head as
    * read, valid only during the call (no copy of its fields is made). `bodyFollows` says that
-   * body bytes are already here, so onData comes before this read returns.
+   * onData comes before this read returns (never said of a chunked body, whose bytes may stop
+   * inside a chunk-size line); otherwise whatever the handler keeps of the head must be copied.
    */
   onHead?(head: ResponseHead, resume: () => void, bodyFollows: boolean): boolean;
   /** A piece of the body, valid only during the call; false pauses reading until `resume`. */
@@ -664,9 +665,13 @@ class Connection {
     }
     this.enterBody(head);
     const handler = req.handler;
+    // onData surely comes before this read returns only when body bytes are here and the body
+    // is not chunked: a chunked one may stop inside its first size line, and the head, lent
+    // from the shared read buffer, would be overwritten by the next read.
+    const follows = this.at < this.end && head.body !== BodyKind.Chunked;
     const flowing =
       handler.onHead !== undefined
-        ? handler.onHead(head, this.resume, this.at < this.end)
+        ? handler.onHead(head, this.resume, follows)
         : handler.onHeaders(head.status, copied(head.raw()), this.resume, head.reason);
     if (!flowing) this.pause();
     if (head.body === BodyKind.None && this.req !== null) this.complete();
