@@ -122,4 +122,26 @@ describe('hostile upstream (Jetway client)', { timeout: 90_000 }, () => {
       assertNoUncaught();
     },
   );
+
+  it('answers 502 to a response head over 64 KiB that arrives in several reads', async () => {
+    u.onHead = async (s) => {
+      s.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(50_000)}`);
+      await delay(30);
+      s.write(`${'a'.repeat(50_000)}\r\nContent-Length: 2\r\n\r\nok`);
+    };
+    const c = await RawClient.connect(jw.port);
+    c.send(req('GET /big-head HTTP/1.1', 'Host: example.test'));
+    assert.equal((await c.response({ timeoutMs: 3000 })).status, 502);
+    c.destroy();
+  });
+
+  it('answers 502 to a 70,000-byte response head sent in one write', async () => {
+    u.onHead = (s) => {
+      s.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`);
+    };
+    const c = await RawClient.connect(jw.port);
+    c.send(req('GET /big-head HTTP/1.1', 'Host: example.test'));
+    assert.equal((await c.response({ timeoutMs: 3000 })).status, 502);
+    c.destroy();
+  });
 });

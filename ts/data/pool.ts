@@ -649,10 +649,13 @@ class Connection {
     } catch (err) {
       return this.fail(err as Error);
     }
+    // Bytes that did not make a whole head within MAX_HEAD cannot make one that fits; a head
+    // that arrived in several reads is measured whole.
     if (end < 0) {
-      if (this.end - this.at > MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
+      if (this.end - this.at >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
       return;
     }
+    if (end - this.at > MAX_HEAD) return this.fail(new ResponseHeadError('head too large'));
     this.at = end;
     if (head.status < 200) {
       // 101 would switch protocols, which Jetway never asks for; other 1xx are interim.
