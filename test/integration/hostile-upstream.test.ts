@@ -144,4 +144,38 @@ describe('hostile upstream (Jetway client)', { timeout: 90_000 }, () => {
     assert.equal((await c.response({ timeoutMs: 3000 })).status, 502);
     c.destroy();
   });
+
+  for (const [what, answer] of [
+    ['413 with Connection: close', 'HTTP/1.1 413 Too Big\r\nConnection: close\r\n'],
+    ['200 on a kept-alive connection', 'HTTP/1.1 200 OK\r\n'],
+  ] as const) {
+    it(
+      `passes on an early ${what} while the client still sends its body, with no uncaught error`,
+      { timeout: 20_000 },
+      async () => {
+        u.onHead = (s) => {
+          s.write(`${answer}Content-Length: 5\r\n\r\nearly`);
+          if (answer.includes('close')) s.end();
+        };
+        const total = 2 << 20;
+        const c = await RawClient.connect(jw.port);
+        c.send(req('POST /upload HTTP/1.1', 'Host: example.test', `Content-Length: ${total}`));
+        // 2 MiB in 64 KiB pieces, well past the body's high-water mark in Jetway.
+        const sending = (async () => {
+          const piece = Buffer.alloc(64 * 1024, 'b');
+          for (let sent = 0; sent < total && !c.closed; sent += piece.length) {
+            c.socket.write(piece);
+            await delay(2);
+          }
+        })();
+        const r = await c.response({ timeoutMs: 5000 });
+        assert.equal(r.status, Number(answer.slice(9, 12)));
+        assert.equal(r.body.toString(), 'early');
+        await sending;
+        await delay(100);
+        c.destroy();
+        assertNoUncaught();
+      },
+    );
+  }
 });
