@@ -7,7 +7,7 @@ import { cluster, route } from '../helpers/config.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { RawClient, req } from '../helpers/raw-client.js';
 import { startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
-import { stopAll } from '../helpers/wait.js';
+import { delay, stopAll } from '../helpers/wait.js';
 
 async function get(jw: Daemon, path: string, method = 'GET', body = '') {
   const c = await RawClient.connect(jw.port);
@@ -84,5 +84,44 @@ describe('pipelining to upstreams', { timeout: 60_000 }, () => {
     } finally {
       u.handler = (_r, reply) => reply.echo();
     }
+  });
+});
+
+describe('pipelining to upstreams without retries', { timeout: 30_000 }, () => {
+  let u: ScriptedUpstream;
+  let jw: Daemon;
+
+  before(async () => {
+    u = await startUpstream({ name: 'u' });
+    jw = await startDaemon({
+      workers: 1,
+      clusters: [cluster('api', [u], { retries: 0, pool: { pipelining: 8, connections: 1 } })],
+      routes: [route('api', { prefix: '/' })],
+    });
+  });
+
+  after(() => stopAll(jw, u));
+
+  it('keeps the answers of other clients when the client answered first goes away', async () => {
+    u.handler = async (r, reply) => {
+      if (r.target === '/gone') await delay(300);
+      reply.echo();
+    };
+    const first = await RawClient.connect(jw.port);
+    const others = await Promise.all([1, 2, 3].map(() => RawClient.connect(jw.port)));
+    first.send(req('GET /gone HTTP/1.1', 'Host: example.test'));
+    others.forEach((c, i) => c.send(req(`GET /stays/${i} HTTP/1.1`, 'Host: example.test')));
+    await u.waitForRequests((all) => all.length === 4, 3000);
+    first.destroy();
+    const all = await Promise.all(others.map((c) => c.response({ timeoutMs: 3000 })));
+    for (const c of others) c.destroy();
+    assert.deepEqual(
+      all.map((r) => `${r.status} ${JSON.parse(r.body.toString()).target}`),
+      ['200 /stays/0', '200 /stays/1', '200 /stays/2'],
+    );
+    // Each was sent once, on the one connection, which stays open for the next requests.
+    assert.equal(u.requests.length, 4);
+    assert.equal(u.connections.length, 1);
+    assert.equal(u.connections[0].closedAt, undefined);
   });
 });

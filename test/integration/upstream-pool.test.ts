@@ -480,6 +480,26 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
       assert.equal(u.connections.length, 1);
     });
 
+    it('drops the answer of the abandoned request being read and keeps the ones behind', async () => {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      u.handler = async (r, reply) => {
+        if (r.index === 0) await held;
+        reply.echo();
+      };
+      const p = piped();
+      let abortFirst: (err?: Error) => void = () => {};
+      const first = run(p, { path: '/h/0' }, { onAbort: (a) => (abortFirst = a) });
+      const rest = [1, 2].map((i) => run(p, { path: `/h/${i}` }));
+      await until('three requests at the upstream', () => u.connections[0]?.requests.length === 3);
+      abortFirst();
+      release();
+      assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+      assert.deepEqual((await Promise.all(rest)).map(target), ['/h/1', '/h/2']);
+      assert.equal(u.connections.length, 1);
+      assert.equal(u.connections[0].requests.length, 3);
+    });
+
     it('times out the request being read and fails the ones behind it', async () => {
       u.handler = (r, reply) => (r.index === 0 ? reply.stall() : reply.echo());
       const p = pool({ pipelining: 4, headerTimeout: 200 });

@@ -589,6 +589,8 @@ class Connection {
   }
 
   private pause(): void {
+    // An answer being dropped is never held back (its handler may have been swapped mid-read).
+    if (this.req?.handler === DISCARD) return;
     this.paused = true;
     this.socket.pause();
     // A client that reads slowly is the total timeout's business, not the upstream's.
@@ -793,13 +795,18 @@ class Connection {
   }
 
   /**
-   * Abandons `req`. The request being read is cut with the connection; one still waiting behind
-   * it has its answer read and dropped, so the requests around it keep theirs.
+   * Abandons `req`. A request with others pipelined behind it, whether being read or waiting,
+   * has its answer read and dropped, so the requests around it keep theirs (a client that goes
+   * away must not cost other clients their answers); a request alone on the connection is cut
+   * with it.
    */
   abort(req: Request, err: Error): void {
-    if (req === this.req || !this.waiting.includes(req)) return this.fail(err);
+    const current = req === this.req;
+    if (!current && !this.waiting.includes(req)) return this.fail(err);
+    if (current && this.waiting.length === 0) return this.fail(err);
     this.pool.fail(req, err);
     req.handler = DISCARD;
+    if (current && this.paused) this.onResume();
   }
 
   /**
