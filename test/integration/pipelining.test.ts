@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { cluster, route } from '../helpers/config.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { RawClient, req } from '../helpers/raw-client.js';
-import { startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
+import { responseHead, startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
 import { delay, stopAll } from '../helpers/wait.js';
 
 async function get(jw: Daemon, path: string, method = 'GET', body = '') {
@@ -123,5 +123,36 @@ describe('pipelining to upstreams without retries', { timeout: 30_000 }, () => {
     assert.equal(u.requests.length, 4);
     assert.equal(u.connections.length, 1);
     assert.equal(u.connections[0].closedAt, undefined);
+  });
+
+  it('sends nothing more on a connection whose answer being read says it closes', async () => {
+    u.handler = async (r, reply) => {
+      if (r.target !== '/closing') return reply.echo();
+      reply.raw(
+        responseHead(200, [
+          ['connection', 'close'],
+          ['content-length', '6'],
+        ]),
+      );
+      reply.raw('clo');
+      await delay(300);
+      reply.raw('sed');
+      reply.close();
+    };
+    const a = await RawClient.connect(jw.port);
+    a.send(req('GET /closing HTTP/1.1', 'Host: example.test'));
+    await u.waitForRequests((all) => all.some((r) => r.target === '/closing'), 3000);
+    await delay(50); // the head with Connection: close is read, the body is still coming
+    const b = await RawClient.connect(jw.port);
+    b.send(req('GET /after HTTP/1.1', 'Host: example.test'));
+    const [ra, rb] = await Promise.all([a, b].map((c) => c.response({ timeoutMs: 3000 })));
+    a.destroy();
+    b.destroy();
+    assert.equal(ra.body.toString(), 'closed');
+    assert.equal(rb.status, 200);
+    assert.equal(JSON.parse(rb.body.toString()).target, '/after');
+    const closing = u.requests.find((r) => r.target === '/closing')!;
+    const after = u.requests.find((r) => r.target === '/after')!;
+    assert.notEqual(after.conn, closing.conn, '/after was sent on the closing connection');
   });
 });

@@ -482,13 +482,19 @@ class Connection {
     this.pool.batch = this;
   }
 
-  /** Whether a pipelined request may join the ones in flight here. */
+  /**
+   * Whether a pipelined request may join the ones in flight here: not once the answer being read
+   * says the connection ends with it (`Connection: close`, HTTP/1.0, a body read to the close),
+   * nor once the upstream ended its side, since the request would only come back unanswered.
+   */
   hasRoom(): boolean {
     const req = this.req;
     return (
       req !== null &&
       !this.gone &&
+      !this.ended &&
       req.pipelinable &&
+      (this.phase === Phase.Head || this.reusable) &&
       this.waiting.length + 1 < this.pool.pipelining
     );
   }
