@@ -95,7 +95,7 @@ describe('pipelining to upstreams without retries', { timeout: 30_000 }, () => {
     u = await startUpstream({ name: 'u' });
     jw = await startDaemon({
       workers: 1,
-      clusters: [cluster('api', [u], { retries: 0, pool: { pipelining: 8, connections: 1 } })],
+      clusters: [cluster('api', [u], { retries: 0, pool: { pipelining: 8, connections: 2 } })],
       routes: [route('api', { prefix: '/' })],
     });
   });
@@ -154,5 +154,25 @@ describe('pipelining to upstreams without retries', { timeout: 30_000 }, () => {
     const closing = u.requests.find((r) => r.target === '/closing')!;
     const after = u.requests.find((r) => r.target === '/after')!;
     assert.notEqual(after.conn, closing.conn, '/after was sent on the closing connection');
+  });
+
+  it('sends a new request past a connection whose answer waits for a slow client', async () => {
+    const size = 8 << 20;
+    u.handler = (r, reply) =>
+      r.target === '/big' ? void reply.stream(size, Buffer.alloc(64 * 1024, 'x')) : reply.echo();
+    const slow = await RawClient.connect(jw.port);
+    slow.socket.pause(); // reads nothing: Jetway's reads from the upstream pause
+    slow.send(req('GET /big HTTP/1.1', 'Host: example.test'));
+    await u.waitForRequests((all) => all.some((r) => r.target === '/big'), 3000);
+    await delay(300);
+    const c = await RawClient.connect(jw.port);
+    c.send(req('GET /next HTTP/1.1', 'Host: example.test'));
+    const r = await c.response({ timeoutMs: 3000 });
+    c.destroy();
+    slow.destroy();
+    assert.equal(JSON.parse(r.body.toString()).target, '/next');
+    const big = u.requests.find((q) => q.target === '/big')!;
+    const next = u.requests.find((q) => q.target === '/next')!;
+    assert.notEqual(next.conn, big.conn, '/next waited behind the stalled answer');
   });
 });

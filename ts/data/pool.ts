@@ -485,7 +485,9 @@ class Connection {
   /**
    * Whether a pipelined request may join the ones in flight here: not once the answer being read
    * says the connection ends with it (`Connection: close`, HTTP/1.0, a body read to the close),
-   * nor once the upstream ended its side, since the request would only come back unanswered.
+   * nor once the upstream ended its side, since the request would only come back unanswered;
+   * nor while the answer being read waits for a slow client, which would hold the request back
+   * with no limit (the requests already behind it do wait: head-of-line blocking).
    */
   hasRoom(): boolean {
     const req = this.req;
@@ -493,6 +495,7 @@ class Connection {
       req !== null &&
       !this.gone &&
       !this.ended &&
+      !this.paused &&
       req.pipelinable &&
       (this.phase === Phase.Head || this.reusable) &&
       this.waiting.length + 1 < this.pool.pipelining
