@@ -500,6 +500,31 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
       assert.equal(u.connections[0].requests.length, 3);
     });
 
+    it('cuts rather than drains a long answer of the abandoned request being read', async () => {
+      u.handler = (r, reply) => {
+        if (r.index > 0) return reply.echo();
+        reply.raw(responseHead(200, [['content-length', String(1 << 20)]]));
+        reply.raw('0123456789');
+        return reply.stall();
+      };
+      const p = piped();
+      let abortFirst: (err?: Error) => void = () => {};
+      const first = run(p, { path: '/l/0' }, { onAbort: (a) => (abortFirst = a) });
+      const rest = [1, 2].map((i) => run(p, { path: `/l/${i}` }));
+      await until('three requests at the upstream', () => u.connections[0]?.requests.length === 3);
+      await delay(50);
+      const cut = performance.now();
+      abortFirst();
+      assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+      const behind = await Promise.all(rest);
+      // At once, not after the idle timeout (1 s) of a body nobody will read.
+      assert.ok(performance.now() - cut < 500);
+      assert.deepEqual(
+        behind.map((r) => r.error?.code),
+        ['JETWAY_UPSTREAM_UNANSWERED', 'JETWAY_UPSTREAM_UNANSWERED'],
+      );
+    });
+
     it('times out the request being read and fails the ones behind it', async () => {
       u.handler = (r, reply) => (r.index === 0 ? reply.stall() : reply.echo());
       const p = pool({ pipelining: 4, headerTimeout: 200 });

@@ -89,6 +89,13 @@ const MAX_HEAD = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
 /** An upstream's Keep-Alive hint is honoured less this margin, to stop before it closes. */
 const KEEPALIVE_MARGIN = 500;
+/**
+ * Most body bytes still to come that are read and dropped when the request being read is
+ * abandoned, so that the requests pipelined behind it keep their connection; past this, or with
+ * a body whose length is not known, the connection is cut and they go back unanswered (to be
+ * sent again). An abandoned request still waiting has its whole answer read and dropped.
+ */
+const MAX_DRAIN = 64 * 1024;
 const CRLF2 = Buffer.from('\r\n\r\n');
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -806,16 +813,22 @@ class Connection {
   /**
    * Abandons `req`. A request with others pipelined behind it, whether being read or waiting,
    * has its answer read and dropped, so the requests around it keep theirs (a client that goes
-   * away must not cost other clients their answers); a request alone on the connection is cut
-   * with it.
+   * away must not cost other clients their answers), unless that answer is long (MAX_DRAIN); a
+   * request alone on the connection is cut with it.
    */
   abort(req: Request, err: Error): void {
     const current = req === this.req;
     if (!current && !this.waiting.includes(req)) return this.fail(err);
-    if (current && this.waiting.length === 0) return this.fail(err);
+    if (current && (this.waiting.length === 0 || !this.worthDraining())) return this.fail(err);
     this.pool.fail(req, err);
     req.handler = DISCARD;
     if (current && this.paused) this.onResume();
+  }
+
+  /** Whether what is left of the answer being read is short enough to read and drop. */
+  private worthDraining(): boolean {
+    if (this.phase === Phase.Head) return true;
+    return this.phase === Phase.Length && this.remaining <= MAX_DRAIN;
   }
 
   /**
