@@ -345,6 +345,18 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.ok(performance.now() - started < 2000);
   });
 
+  it('closes an idle connection before the time the upstream says, whatever the limits', async () => {
+    // Long limits make the sweep tick once a second; the hint must still be kept to.
+    const long = { connectTimeout: 5000, headerTimeout: 30_000, idleTimeout: 30_000 };
+    u.handler = (_r, reply) => reply.send(200, 'k', [['keep-alive', 'timeout=1']]);
+    const p = pool({ ...long, keepAliveTimeout: 10_000 });
+    await run(p);
+    const answered = performance.now();
+    await until('the pool to close it', () => u.connections[0].closedBy === 'peer', 3000);
+    const idle = u.connections[0].closedAt! - answered;
+    assert.ok(idle < 950, `closed after ${Math.round(idle)} ms, the upstream said 1 s`);
+  });
+
   it('opens a new connection when the upstream closed the idle one', async () => {
     const brief = await startUpstream({ name: 'brief', idleCloseMs: 50 });
     try {

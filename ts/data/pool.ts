@@ -145,7 +145,9 @@ export class UpstreamPool implements UpstreamClient {
   readonly conns = new Set<Connection>();
   private readonly idle: Connection[] = [];
   private readonly queue: Request[] = [];
-  private readonly sweeper: NodeJS.Timeout;
+  private sweeper: NodeJS.Timeout;
+  /** ms between two sweeps. */
+  private tick: number;
   private closing = false;
   private closed: (() => void) | null = null;
   /** The connection taking this turn's pipelined requests, until they are written. */
@@ -170,9 +172,20 @@ export class UpstreamPool implements UpstreamClient {
       opts.keepAliveTimeout,
     ];
     const shortest = Math.min(...limits.filter((t) => t > 0));
-    // Limits are checked on a coarse tick rather than with a timer per request: a quarter of
-    // the shortest limit, so each fires at most 25% late (see Connection.arm).
-    const tick = Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
+    this.tick = sweepTick(shortest);
+    this.sweeper = setInterval(() => this.sweep(), this.tick);
+    this.sweeper.unref();
+  }
+
+  /**
+   * A connection's wait became `ms` long, shorter than the configured limits (an upstream's
+   * Keep-Alive hint): the sweep ticks faster, so the connection closes before the upstream does.
+   */
+  shortened(ms: number): void {
+    const tick = sweepTick(ms);
+    if (tick >= this.tick || this.closing) return;
+    this.tick = tick;
+    clearInterval(this.sweeper);
     this.sweeper = setInterval(() => this.sweep(), tick);
     this.sweeper.unref();
   }
@@ -352,6 +365,14 @@ export class UpstreamPool implements UpstreamClient {
     const now = performance.now();
     for (const conn of this.conns) conn.check(now);
   }
+}
+
+/**
+ * Limits are checked on a coarse tick rather than with a timer per request: a quarter of the
+ * shortest limit, so each fires at most 25% late (see Connection.arm), and at least once a second.
+ */
+function sweepTick(shortest: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
 }
 
 /** The request's Content-Length, or -1 when it has none. */
@@ -682,7 +703,8 @@ class Connection {
     }
     this.reusable = head.reusable;
     if (head.keepAliveMs > KEEPALIVE_MARGIN) {
-      this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveMs - KEEPALIVE_MARGIN);
+      const ms = head.keepAliveMs - KEEPALIVE_MARGIN;
+      if (ms < this.keepAliveMs) this.pool.shortened((this.keepAliveMs = ms));
     }
     this.enterBody(head);
     const handler = req.handler;
