@@ -178,4 +178,29 @@ describe('hostile upstream (Jetway client)', { timeout: 90_000 }, () => {
       },
     );
   }
+
+  it('answers 504 when the upstream stops reading the request body', async () => {
+    u.onHead = (s) => void s.pause(); // reads no body and never answers
+    const total = 8 << 20;
+    const c = await RawClient.connect(jw.port);
+    c.send(req('POST /stuck HTTP/1.1', 'Host: example.test', `Content-Length: ${total}`));
+    c.socket.write(Buffer.alloc(total, 'p'));
+    const r = await c.response({ timeoutMs: 5000 });
+    c.destroy();
+    assert.equal(r.status, 504);
+    await jw.waitForLog((l) => l.path === '/stuck' && l.status === 504, 2000);
+    assert.equal(
+      jw.accessLogs.find((l) => l.path === '/stuck')?.error,
+      'JETWAY_UPSTREAM_IDLE_TIMEOUT',
+    );
+  });
+
+  it('answers 504 when the upstream sends a head and then no body within the idle time', async () => {
+    u.onHead = (s) => void s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+    const c = await RawClient.connect(jw.port);
+    c.send(req('GET /silent HTTP/1.1', 'Host: example.test'));
+    const r = await c.response({ timeoutMs: 5000 });
+    c.destroy();
+    assert.equal(r.status, 504);
+  });
 });
