@@ -704,7 +704,10 @@ class Connection {
     this.reusable = head.reusable;
     if (head.keepAliveMs > KEEPALIVE_MARGIN) {
       const ms = head.keepAliveMs - KEEPALIVE_MARGIN;
-      if (ms < this.keepAliveMs) this.pool.shortened((this.keepAliveMs = ms));
+      if (ms < this.keepAliveMs) {
+        this.keepAliveMs = ms;
+        this.pool.shortened(ms);
+      }
     }
     this.enterBody(head);
     const handler = req.handler;
