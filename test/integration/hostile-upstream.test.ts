@@ -195,7 +195,7 @@ describe('hostile upstream (Jetway client)', { timeout: 90_000 }, () => {
     );
   });
 
-  it('answers 504 when the upstream sends a head and then no body within the idle time', async () => {
+  it('answers 504 to a head followed by no body within the idle time', async () => {
     u.onHead = (s) => void s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
     const c = await RawClient.connect(jw.port);
     c.send(req('GET /silent HTTP/1.1', 'Host: example.test'));

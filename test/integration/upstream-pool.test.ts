@@ -345,7 +345,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.ok(performance.now() - started < 2000);
   });
 
-  it('closes an idle connection before the time the upstream says, whatever the limits', async () => {
+  it('closes an idle connection before the upstream says, whatever the limits', async () => {
     // Long limits make the sweep tick once a second; the hint must still be kept to.
     const long = { connectTimeout: 5000, headerTimeout: 30_000, idleTimeout: 30_000 };
     u.handler = (_r, reply) => reply.send(200, 'k', [['keep-alive', 'timeout=1']]);
@@ -492,7 +492,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
       assert.equal(u.connections.length, 1);
     });
 
-    it('drops the answer of the abandoned request being read and keeps the ones behind', async () => {
+    it('drops the answer of the abandoned request being read, keeping those behind', async () => {
       let release: () => void = () => {};
       const held = new Promise<void>((resolve) => (release = resolve));
       u.handler = async (r, reply) => {
