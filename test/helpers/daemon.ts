@@ -15,7 +15,7 @@ export const JETWAY_BIN = join(REPO_ROOT, 'bin', 'jetway.js');
 /** The admin /status document, as the daemon contract describes it. */
 export interface Status {
   version: string;
-  workers: Array<{ id: number; hotpath: 'native' | 'wasm' | 'ts' }>;
+  workers: Array<{ id: number; hotpath: 'native' | 'wasm' | 'ts' | 'auto' }>;
   clusters: Array<{
     name: string;
     policy: string;

@@ -345,6 +345,18 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.ok(performance.now() - started < 2000);
   });
 
+  it('closes an idle connection before the upstream says, whatever the limits', async () => {
+    // Long limits make the sweep tick once a second; the hint must still be kept to.
+    const long = { connectTimeout: 5000, headerTimeout: 30_000, idleTimeout: 30_000 };
+    u.handler = (_r, reply) => reply.send(200, 'k', [['keep-alive', 'timeout=1']]);
+    const p = pool({ ...long, keepAliveTimeout: 10_000 });
+    await run(p);
+    const answered = performance.now();
+    await until('the pool to close it', () => u.connections[0].closedBy === 'peer', 3000);
+    const idle = u.connections[0].closedAt! - answered;
+    assert.ok(idle < 950, `closed after ${Math.round(idle)} ms, the upstream said 1 s`);
+  });
+
   it('opens a new connection when the upstream closed the idle one', async () => {
     const brief = await startUpstream({ name: 'brief', idleCloseMs: 50 });
     try {
@@ -478,6 +490,51 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
       // The connection stays in use after the dropped answer.
       assert.equal(target(await run(p, { path: '/a/3' })), '/a/3');
       assert.equal(u.connections.length, 1);
+    });
+
+    it('drops the answer of the abandoned request being read, keeping those behind', async () => {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      u.handler = async (r, reply) => {
+        if (r.index === 0) await held;
+        reply.echo();
+      };
+      const p = piped();
+      let abortFirst: (err?: Error) => void = () => {};
+      const first = run(p, { path: '/h/0' }, { onAbort: (a) => (abortFirst = a) });
+      const rest = [1, 2].map((i) => run(p, { path: `/h/${i}` }));
+      await until('three requests at the upstream', () => u.connections[0]?.requests.length === 3);
+      abortFirst();
+      release();
+      assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+      assert.deepEqual((await Promise.all(rest)).map(target), ['/h/1', '/h/2']);
+      assert.equal(u.connections.length, 1);
+      assert.equal(u.connections[0].requests.length, 3);
+    });
+
+    it('cuts rather than drains a long answer of the abandoned request being read', async () => {
+      u.handler = (r, reply) => {
+        if (r.index > 0) return reply.echo();
+        reply.raw(responseHead(200, [['content-length', String(1 << 20)]]));
+        reply.raw('0123456789');
+        return reply.stall();
+      };
+      const p = piped();
+      let abortFirst: (err?: Error) => void = () => {};
+      const first = run(p, { path: '/l/0' }, { onAbort: (a) => (abortFirst = a) });
+      const rest = [1, 2].map((i) => run(p, { path: `/l/${i}` }));
+      await until('three requests at the upstream', () => u.connections[0]?.requests.length === 3);
+      await delay(50);
+      const cut = performance.now();
+      abortFirst();
+      assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+      const behind = await Promise.all(rest);
+      // At once, not after the idle timeout (1 s) of a body nobody will read.
+      assert.ok(performance.now() - cut < 500);
+      assert.deepEqual(
+        behind.map((r) => r.error?.code),
+        ['JETWAY_UPSTREAM_UNANSWERED', 'JETWAY_UPSTREAM_UNANSWERED'],
+      );
     });
 
     it('times out the request being read and fails the ones behind it', async () => {

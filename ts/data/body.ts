@@ -71,6 +71,23 @@ export class BodySource {
     this.notify();
   }
 
+  /**
+   * The response is about to end while the client may still be sending (an upstream that
+   * answered early): the chunks still to come are dropped instead of queued, and a paused
+   * client is resumed so its connection can go on. Call it while `res` may still be used.
+   */
+  abandon(): void {
+    if (this.ended) return;
+    this.failed ??= new Error('the response ended before the request body');
+    this.queue.length = 0;
+    this.queued = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.res.resume();
+    }
+    this.notify();
+  }
+
   private notify(): void {
     const wake = this.wake;
     this.wake = null;

@@ -52,6 +52,16 @@ export function classify(err: unknown): Failure {
       beforeSend: false,
     };
   }
+  // The upstream stopped taking the request body, or stopped sending the response body before
+  // any of it reached the client: a timeout, as the header timeout is, not a reset.
+  if (code === 'UND_ERR_BODY_TIMEOUT') {
+    return {
+      code: 'JETWAY_UPSTREAM_IDLE_TIMEOUT',
+      status: 504,
+      source: 'upstream',
+      beforeSend: false,
+    };
+  }
   if (REFUSED_BY_CLIENT_LIBRARY.has(code)) {
     return {
       code: 'JETWAY_DOWNSTREAM_BAD_REQUEST',

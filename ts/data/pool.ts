@@ -52,7 +52,8 @@ export interface DispatchHandler {
   /**
    * Jetway's own client calls this instead of onHeaders when the handler has it: the head as
    * read, valid only during the call (no copy of its fields is made). `bodyFollows` says that
-   * body bytes are already here, so onData comes before this read returns.
+   * onData comes before this read returns (never said of a chunked body, whose bytes may stop
+   * inside a chunk-size line); otherwise whatever the handler keeps of the head must be copied.
    */
   onHead?(head: ResponseHead, resume: () => void, bodyFollows: boolean): boolean;
   /** A piece of the body, valid only during the call; false pauses reading until `resume`. */
@@ -99,6 +100,13 @@ const MAX_HEAD = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
 /** An upstream's Keep-Alive hint is honoured less this margin, to stop before it closes. */
 const KEEPALIVE_MARGIN = 500;
+/**
+ * Most body bytes still to come that are read and dropped when the request being read is
+ * abandoned, so that the requests pipelined behind it keep their connection; past this, or with
+ * a body whose length is not known, the connection is cut and they go back unanswered (to be
+ * sent again). An abandoned request still waiting has its whole answer read and dropped.
+ */
+const MAX_DRAIN = 64 * 1024;
 const CRLF2 = Buffer.from('\r\n\r\n');
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -149,7 +157,9 @@ export class UpstreamPool implements UpstreamClient {
   readonly conns = new Set<Connection>();
   private readonly idle: Connection[] = [];
   private readonly queue: Request[] = [];
-  private readonly sweeper: NodeJS.Timeout;
+  private sweeper: NodeJS.Timeout;
+  /** ms between two sweeps. */
+  private tick: number;
   private closing = false;
   private closed: (() => void) | null = null;
   /** The connection taking this turn's pipelined requests, until they are written. */
@@ -174,9 +184,20 @@ export class UpstreamPool implements UpstreamClient {
       opts.keepAliveTimeout,
     ];
     const shortest = Math.min(...limits.filter((t) => t > 0));
-    // Limits are checked on a coarse tick rather than with a timer per request: a quarter of
-    // the shortest limit, so each fires at most 25% late (see Connection.arm).
-    const tick = Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
+    this.tick = sweepTick(shortest);
+    this.sweeper = setInterval(() => this.sweep(), this.tick);
+    this.sweeper.unref();
+  }
+
+  /**
+   * A connection's wait became `ms` long, shorter than the configured limits (an upstream's
+   * Keep-Alive hint): the sweep ticks faster, so the connection closes before the upstream does.
+   */
+  shortened(ms: number): void {
+    const tick = sweepTick(ms);
+    if (tick >= this.tick || this.closing) return;
+    this.tick = tick;
+    clearInterval(this.sweeper);
     this.sweeper = setInterval(() => this.sweep(), tick);
     this.sweeper.unref();
   }
@@ -366,6 +387,14 @@ export class UpstreamPool implements UpstreamClient {
   }
 }
 
+/**
+ * Limits are checked on a coarse tick rather than with a timer per request: a quarter of the
+ * shortest limit, so each fires at most 25% late (see Connection.arm), and at least once a second.
+ */
+function sweepTick(shortest: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
+}
+
 /** The request's Content-Length, or -1 when it has none. */
 function declaredLength(headers: string[]): number {
   for (let i = 0; i < headers.length; i += 2) {
@@ -501,13 +530,22 @@ class Connection {
     this.pool.batch = this;
   }
 
-  /** Whether a pipelined request may join the ones in flight here. */
+  /**
+   * Whether a pipelined request may join the ones in flight here: not once the answer being read
+   * says the connection ends with it (`Connection: close`, HTTP/1.0, a body read to the close),
+   * nor once the upstream ended its side, since the request would only come back unanswered;
+   * nor while the answer being read waits for a slow client, which would hold the request back
+   * with no limit (the requests already behind it do wait: head-of-line blocking).
+   */
   hasRoom(): boolean {
     const req = this.req;
     return (
       req !== null &&
       !this.gone &&
+      !this.ended &&
+      !this.paused &&
       req.pipelinable &&
+      (this.phase === Phase.Head || this.reusable) &&
       this.waiting.length + 1 < this.pool.pipelining
     );
   }
@@ -628,6 +666,8 @@ class Connection {
   }
 
   private pause(): void {
+    // An answer being dropped is never held back (its handler may have been swapped mid-read).
+    if (this.req?.handler === DISCARD) return;
     this.paused = true;
     this.socket.pause();
     // A client that reads slowly is the total timeout's business, not the upstream's.
@@ -688,10 +728,13 @@ class Connection {
     } catch (err) {
       return this.fail(err as Error);
     }
+    // Bytes that did not make a whole head within MAX_HEAD cannot make one that fits; a head
+    // that arrived in several reads is measured whole.
     if (end < 0) {
-      if (this.end - this.at > MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
+      if (this.end - this.at >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
       return;
     }
+    if (end - this.at > MAX_HEAD) return this.fail(new ResponseHeadError('head too large'));
     this.at = end;
     if (head.status < 200) {
       // 101 would switch protocols, which Jetway never asks for; other 1xx are interim.
@@ -700,13 +743,21 @@ class Connection {
     }
     this.reusable = head.reusable;
     if (head.keepAliveMs > KEEPALIVE_MARGIN) {
-      this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveMs - KEEPALIVE_MARGIN);
+      const ms = head.keepAliveMs - KEEPALIVE_MARGIN;
+      if (ms < this.keepAliveMs) {
+        this.keepAliveMs = ms;
+        this.pool.shortened(ms);
+      }
     }
     this.enterBody(head);
     const handler = req.handler;
+    // onData surely comes before this read returns only when body bytes are here and the body
+    // is not chunked: a chunked one may stop inside its first size line, and the head, lent
+    // from the shared read buffer, would be overwritten by the next read.
+    const follows = this.at < this.end && head.body !== BodyKind.Chunked;
     const flowing =
       handler.onHead !== undefined
-        ? handler.onHead(head, this.resume, this.at < this.end)
+        ? handler.onHead(head, this.resume, follows)
         : handler.onHeaders(head.status, copied(head.raw()), this.resume, head.reason);
     if (!flowing) this.pause();
     if (head.body === BodyKind.None && this.req !== null) this.complete();
@@ -825,13 +876,24 @@ class Connection {
   }
 
   /**
-   * Abandons `req`. The request being read is cut with the connection; one still waiting behind
-   * it has its answer read and dropped, so the requests around it keep theirs.
+   * Abandons `req`. A request with others pipelined behind it, whether being read or waiting,
+   * has its answer read and dropped, so the requests around it keep theirs (a client that goes
+   * away must not cost other clients their answers), unless that answer is long (MAX_DRAIN); a
+   * request alone on the connection is cut with it.
    */
   abort(req: Request, err: Error): void {
-    if (req === this.req || !this.waiting.includes(req)) return this.fail(err);
+    const current = req === this.req;
+    if (!current && !this.waiting.includes(req)) return this.fail(err);
+    if (current && (this.waiting.length === 0 || !this.worthDraining())) return this.fail(err);
     this.pool.fail(req, err);
     req.handler = DISCARD;
+    if (current && this.paused) this.onResume();
+  }
+
+  /** Whether what is left of the answer being read is short enough to read and drop. */
+  private worthDraining(): boolean {
+    if (this.phase === Phase.Head) return true;
+    return this.phase === Phase.Length && this.remaining <= MAX_DRAIN;
   }
 
   /**

@@ -399,6 +399,7 @@ class Exchange implements DispatchHandler {
       this.res.cork(() => {
         if (!this.headWritten) this.writeHead();
         if (this.framing === Framing.Chunked || this.total === 0) {
+          this.body?.abandon();
           this.res.end();
           this.downstreamDone = true;
         } else {
@@ -486,6 +487,7 @@ class Exchange implements DispatchHandler {
   }
 
   private endWithoutBody(length: number): void {
+    this.body?.abandon();
     this.writeHead();
     if (length >= 0) this.res.writeHeader('content-length', String(length));
     this.res.endWithoutBody();
@@ -498,12 +500,14 @@ class Exchange implements DispatchHandler {
     if (!this.lengthStarted && chunk.length === this.total) {
       // The whole body at once: uWS keeps what the socket does not take, which is at most this
       // one read, and there is nothing left to pause.
+      this.body?.abandon();
       res.end(chunk);
       this.downstreamDone = true;
       return true;
     }
     this.lengthStarted = true;
     const offset = res.getWriteOffset();
+    if (offset + chunk.length >= this.total) this.body?.abandon();
     const [ok, done] = res.tryEnd(chunk, this.total);
     if (done) {
       this.downstreamDone = true;
@@ -520,6 +524,7 @@ class Exchange implements DispatchHandler {
   private drainPending(at: number): boolean {
     if (this.aborted || this.pending === null) return true;
     const rest = this.pending.subarray(at - this.pendingOffset);
+    if (at + rest.length >= this.total) this.body?.abandon();
     const [ok, done] = this.res.tryEnd(rest, this.total);
     if (done) this.downstreamDone = true;
     if (ok || done) {
@@ -545,6 +550,7 @@ class Exchange implements DispatchHandler {
     this.status = status;
     if (!this.aborted && !this.downstreamDone) {
       const closeAfter = this.body !== null && !this.body.complete;
+      this.body?.abandon();
       this.res.cork(() => {
         this.res.writeStatus(statusLine(status));
         this.res.writeHeader('content-type', 'text/plain');
@@ -622,6 +628,8 @@ class Exchange implements DispatchHandler {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    // uWS may go on handing over body chunks after the response: they must touch nothing.
+    this.body?.fail(new Error('the exchange is over'));
     this.clearBodyTimer();
     if (this.totalTimer !== null) clearTimeout(this.totalTimer);
     this.releaseUpstream();
