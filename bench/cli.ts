@@ -139,8 +139,9 @@ export function millis(flag: string, text: string, min = 1): number {
   return ms;
 }
 
+/** Reads a whole number written in decimal digits (not `0x10`, `1e1` or `2.0`). */
 function int(flag: string, text: string, min: number, max: number): number {
-  const n = Number(text);
+  const n = /^-?\d{1,9}$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new CliError(`${flag}: not an integer from ${min} to ${max}: "${text}"`);
   }

@@ -10,7 +10,7 @@ import { runInstructions } from './instructions/run.js';
 import { runMicroScenario } from './micro-run.js';
 import { RESULTS_DIR } from './paths.js';
 import { killAll, stopAll } from './process.js';
-import { renderHtml } from './report/html.js';
+import { microRows, renderHtml } from './report/html.js';
 import type { MicroOutcome, Report } from './report/report.js';
 import { formatInstructions, formatScenario } from './report/table.js';
 import { runScenario, generatorLabel, GENERATOR_CPUS } from './runner.js';
@@ -89,11 +89,20 @@ function writeReport(report: Report, outDir: string): void {
   say(`\nwrote ${json}\nwrote ${html}`);
 }
 
+/** Columns aligned: the first to the left, the others to the right. */
+function printRows({ header, body }: { header: string[]; body: string[][] }): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  say(line(header));
+  for (const row of body) say(line(row));
+}
+
 function printMicro(m: MicroOutcome): void {
   say('micro: tinybench micro-benchmarks of the hot path');
   for (const note of m.notes ?? []) say(`  ${note}`);
   if (m.status !== 'ran') say(`  ${m.status === 'missing' ? 'skipped' : 'failed'}: ${m.message}`);
-  else if (Array.isArray(m.result)) console.table(m.result);
+  else if (microRows(m.result) !== null) printRows(microRows(m.result)!);
   else say(typeof m.result === 'string' ? m.result : JSON.stringify(m.result, null, 2));
 }
 

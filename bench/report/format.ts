@@ -23,3 +23,9 @@ export function fixed(n: number | null | undefined, digits: number): string {
 export function duration(msValue: number): string {
   return msValue < 1000 ? `${msValue}ms` : `${msValue / 1000}s`;
 }
+
+/** A micro-benchmark cell: 1,234,567 for large numbers, 12.3 for small ones, text as it is. */
+export function microCell(v: unknown): string {
+  if (typeof v !== 'number') return String(v ?? '');
+  return Math.abs(v) >= 1000 || Number.isInteger(v) ? int(v) : v.toFixed(1);
+}

@@ -4,6 +4,7 @@
 import type { InstructionsOutcome } from '../instructions/run.js';
 import type { ScenarioOutcome } from '../runner.js';
 import type { Curve } from '../stats.js';
+import { microCell } from './format.js';
 import type { MicroOutcome, Report } from './report.js';
 import {
   COLUMNS,
@@ -152,9 +153,7 @@ export function microRows(result: unknown): { header: string[]; body: string[][]
   if (!Array.isArray(result) || result.length === 0) return null;
   if (!result.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return null;
   const header = [...new Set(result.flatMap((r) => Object.keys(r as object)))];
-  const cell = (v: unknown): string =>
-    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? '');
-  const body = result.map((r) => header.map((h) => cell((r as Record<string, unknown>)[h])));
+  const body = result.map((r) => header.map((h) => microCell((r as Record<string, unknown>)[h])));
   return { header, body };
 }
 

@@ -64,6 +64,9 @@ describe('bench command line', () => {
     assert.throws(() => parseCli(['--contenders=nginx,caddy']), { code: 'BENCH_BAD_ARGUMENT' });
     assert.throws(() => parseCli(['--generator=ab']), { code: 'BENCH_BAD_ARGUMENT' });
     assert.throws(() => parseCli(['--rounds=0']), { code: 'BENCH_BAD_ARGUMENT' });
+    for (const text of ['0x10', '1e1', '2.0', '', ' ']) {
+      assert.throws(() => parseCli([`--rounds=${text}`]), { code: 'BENCH_BAD_ARGUMENT' }, text);
+    }
     assert.throws(() => parseCli(['--duration=soon']), { code: 'BENCH_BAD_ARGUMENT' });
     assert.throws(() => parseCli(['--bogus']), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
   });

@@ -234,6 +234,9 @@ describe('bench reports', () => {
     ]);
     assert.deepEqual(rows?.header, ['name', 'native', 'wasm']);
     assert.deepEqual(rows?.body[1], ['hash', '', '2']);
+    // Rates with thousands separators, times with one decimal: never 4.075e+6.
+    const rates = microRows([{ fn: 'route', opsPerSec: 4_075_123.4, nsPerOp: 245.38 }]);
+    assert.deepEqual(rates?.body[0], ['route', '4,075,123', '245.4']);
     assert.equal(microRows('text'), null);
     assert.equal(microRows([[1, 2]]), null);
   });
