@@ -414,7 +414,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     const piped = (depth = 8): UpstreamPool => pool({ pipelining: depth });
     const target = (r: Outcome): string => JSON.parse(r.body.toString()).target;
 
-    it('sends the idempotent requests of one turn on one connection, answered in order', async () => {
+    it('sends the idempotent requests of a turn on one connection, answered in order', async () => {
       const p = piped();
       const all = await Promise.all([0, 1, 2, 3, 4].map((i) => run(p, { path: `/p/${i}` })));
       assert.deepEqual(all.map(target), ['/p/0', '/p/1', '/p/2', '/p/3', '/p/4']);
@@ -446,7 +446,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
       }
     });
 
-    it('fails the requests behind a response that closes the connection as unanswered', async () => {
+    it('fails the requests behind an answer that closes the connection as unanswered', async () => {
       u.handler = (r, reply) =>
         r.index === 0 ? reply.send(200, 'first', [['connection', 'close']]) : reply.echo();
       const p = piped();

@@ -1,9 +1,10 @@
-// How a request head, and a request body read from the client, reach an upstream socket. Node's socket.write takes a head through the
-// Writable stream machinery, a write request and libuv before the one send it ends in, which
-// costs more than the rest of the request path's JavaScript; the native addon sends it straight
-// to the descriptor instead (native/napi/src/socket.rs) when nothing is queued on the socket.
-// Without the addon, or when a hot-path backend other than native is forced, socket.write does
-// it all.
+// How a request head, and request body bytes read from the client, reach an upstream socket.
+// Node's socket.write takes bytes through the Writable stream machinery, a write request and
+// libuv before the one send it ends in, which for a head costs more than the rest of the request
+// path's JavaScript, and a body chunk would first have to be copied out of uWS's read buffer.
+// The native addon sends them straight to the descriptor instead (native/napi/src/socket.rs)
+// when nothing is queued on the socket. Without the addon, or when a hot-path backend other than
+// native is forced, socket.write does it all.
 import type net from 'node:net';
 import { BACKEND_VARIABLE } from '../hotpath/load.js';
 import { loadNativeAddon } from '../hotpath/native.js';
