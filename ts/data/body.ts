@@ -95,7 +95,11 @@ export class BodySource {
   }
 
   /** One pass over the body for one upstream attempt. */
-  async *chunks(): AsyncGenerator<Buffer> {
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    return this.chunks();
+  }
+
+  private async *chunks(): AsyncGenerator<Buffer> {
     for (;;) {
       if (this.failed !== null) throw this.failed;
       const chunk = this.queue.shift();

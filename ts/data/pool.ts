@@ -29,18 +29,21 @@ export interface DispatchOptions {
    * forwarding headers. '' or absent for none.
    */
   lines?: string;
-  body: AsyncIterable<Buffer> | null;
   /**
-   * Where `body` comes from, when it can also hand chunks over as they are read from the client
-   * (BodySource): Jetway's client then writes a chunk that finds nothing queued straight from
-   * the read, without a copy. undici reads `body` only.
+   * Iterated once per dispatch. When it also has a `sink` (BodySource), Jetway's client writes
+   * a chunk that finds nothing queued straight from the client's read, without a copy; undici
+   * only iterates.
    */
-  source?: BodySink | null;
+  body: AsyncIterable<Buffer> | null;
 }
 
-/** A body source that offers each chunk to `sink` first; see BodySource.sink. */
+/** A body that offers each chunk to `sink` first; see BodySource.sink. */
 export interface BodySink {
   sink: ((bytes: Uint8Array) => boolean) | null;
+}
+
+function hasSink(body: AsyncIterable<Buffer>): body is AsyncIterable<Buffer> & BodySink {
+  return 'sink' in body;
 }
 
 /** The callbacks of one request, in undici's dispatch-handler form. */
@@ -126,7 +129,6 @@ class Request {
     readonly method: string,
     readonly head: string,
     readonly body: AsyncIterable<Buffer> | null,
-    readonly source: BodySink | null,
     /** Declared body length, -1 for chunked. */
     readonly length: number,
     /** Replaced by DISCARD when the request is abandoned while its response is still due. */
@@ -210,15 +212,7 @@ export class UpstreamPool implements UpstreamClient {
   dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
     const head = this.requestHead(opts);
     const length = declaredLength(opts.headers);
-    const req = new Request(
-      this,
-      opts.method,
-      head,
-      opts.body,
-      opts.source ?? null,
-      length,
-      handler,
-    );
+    const req = new Request(this, opts.method, head, opts.body, length, handler);
     handler.onConnect(req.abort);
     if (req.done) return false;
     if (this.closing) {
@@ -569,8 +563,9 @@ class Connection {
    */
   private async pump(req: Request): Promise<void> {
     const chunked = req.length < 0;
-    const chunks = req.body![Symbol.asyncIterator]();
-    const source = req.source;
+    const body = req.body!;
+    const chunks = body[Symbol.asyncIterator]();
+    const source = hasSink(body) ? body : null;
     let written = 0;
     // Takes a chunk while the loop below waits, when the socket holds nothing back; one that
     // would pass the declared length is left to the loop, which refuses it.

@@ -320,8 +320,7 @@ class Exchange implements DispatchHandler {
       path: this.target,
       headers: this.headers,
       lines: this.lines,
-      body: this.body === null ? null : this.body.chunks(),
-      source: this.body,
+      body: this.body,
     };
     cluster.pools[i].dispatch(opts, this);
   }

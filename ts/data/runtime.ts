@@ -139,12 +139,7 @@ function undiciClient(address: string, c: ClusterConfig): UpstreamClient {
       }
       const headers = all.map(asUtf8Bytes);
       return pool.dispatch(
-        {
-          ...opts,
-          lines: undefined,
-          source: undefined,
-          headers,
-        } as unknown as Dispatcher.DispatchOptions,
+        { ...opts, lines: undefined, headers } as unknown as Dispatcher.DispatchOptions,
         handler as unknown as Dispatcher.DispatchHandler,
       );
     },
