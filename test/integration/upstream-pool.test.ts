@@ -49,9 +49,9 @@ function run(
     let resume: () => void = () => {};
     let paused = false;
     const handler: DispatchHandler = {
-      onConnect: (abort) => {
+      onConnect: (request) => {
         out.calls.push('connect');
-        o.onAbort?.(abort);
+        o.onAbort?.((err) => request.abort(err));
       },
       onHeaders: (status, raw, r) => {
         out.calls.push('headers');

@@ -46,10 +46,19 @@ function hasSink(body: AsyncIterable<Buffer>): body is AsyncIterable<Buffer> & B
   return 'sink' in body;
 }
 
-/** The callbacks of one request, in undici's dispatch-handler form. */
+/** A dispatched request, as its handler holds it. */
+export interface Abortable {
+  /** Abandons the request: its handler hears nothing more (onError when `err` is given). */
+  abort(err?: Error): void;
+}
+
+/**
+ * The callbacks of one request, in undici's dispatch-handler form except for onConnect, which
+ * gets the request rather than a function, so that dispatching makes no closure.
+ */
 export interface DispatchHandler {
-  /** Called first, with the function that abandons the request. */
-  onConnect(abort: (err?: Error) => void): void;
+  /** Called first, with the request, through which the handler may abandon it. */
+  onConnect(request: Abortable): void;
   /** The final head (1xx heads are not passed on); false pauses reading until `resume`. */
   onHeaders(status: number, raw: Buffer[], resume: () => void, reason: string): boolean;
   /**
@@ -119,10 +128,9 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** One request from dispatch to its last callback. */
-class Request {
+class Request implements Abortable {
   done = false;
   conn: Connection | null = null;
-  readonly abort = (err?: Error): void => this.pool.abort(this, err);
 
   constructor(
     readonly pool: UpstreamPool,
@@ -134,6 +142,10 @@ class Request {
     /** Replaced by DISCARD when the request is abandoned while its response is still due. */
     public handler: DispatchHandler,
   ) {}
+
+  abort(err?: Error): void {
+    this.pool.abort(this, err);
+  }
 
   /** Whether the request may wait behind others on a connection: idempotent, without a body. */
   get pipelinable(): boolean {
@@ -213,7 +225,7 @@ export class UpstreamPool implements UpstreamClient {
     const head = this.requestHead(opts);
     const length = declaredLength(opts.headers);
     const req = new Request(this, opts.method, head, opts.body, length, handler);
-    handler.onConnect(req.abort);
+    handler.onConnect(req);
     if (req.done) return false;
     if (this.closing) {
       this.fail(req, new UpstreamError('UND_ERR_CLOSED', 'the pool is closed'));

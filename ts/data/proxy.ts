@@ -6,10 +6,17 @@ import type { Logger } from '../log/logger.js';
 import { nowUs } from '../hotpath/clock.js';
 import { BodySource } from './body.js';
 import { classify, statusLine, REASONS, type Failure } from './errors.js';
-import { forwardingLines, joinResponseHead, RequestHeaders, upstreamHeaders } from './headers.js';
+import {
+  forwardingLines,
+  joinResponseHead,
+  RequestHeaders,
+  upstreamHeaders,
+  type ForwardingFacts,
+} from './headers.js';
 import { peerAddress } from './peer.js';
-import type { DispatchHandler, DispatchOptions } from './pool.js';
+import type { Abortable, DispatchHandler, DispatchOptions } from './pool.js';
 import { BodyKind, type ResponseHead } from './response-head.js';
+import type { PickRequest } from '../balance/policy.js';
 import type { ClusterRuntime, RouteRuntime, Runtime } from './runtime.js';
 
 /** What every request on one worker shares. */
@@ -34,6 +41,15 @@ const collect = (name: string, value: string): void => HEADERS.add(name, value);
 /** Methods that may be sent twice (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_HEADER_VALUES: readonly string[] = [];
+const NOT_TRIED: readonly number[] = [];
+/** The facts forwardingLines reads, filled in for each request (it keeps none of them). */
+const FORWARDING: ForwardingFacts = {
+  client: '',
+  peer: '',
+  peerTrusted: false,
+  mode: 'replace',
+  scheme: 'http',
+};
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The uWS handler for every request on every listener. */
@@ -93,7 +109,12 @@ export function handle(
   }
 
   const target = query === undefined ? found.path : `${found.path}?${query}`;
-  const fwd = { client, peer, peerTrusted, mode: rt.config.forwarded_for, scheme };
+  const fwd = FORWARDING;
+  fwd.client = client;
+  fwd.peer = peer;
+  fwd.peerTrusted = peerTrusted;
+  fwd.mode = rt.config.forwarded_for;
+  fwd.scheme = scheme;
   const exchange = new Exchange(
     ctx,
     res,
@@ -241,20 +262,23 @@ const enum Framing {
 /**
  * One proxied request: picks upstreams, dispatches, retries when safe, and
  * streams the response to the client. A protocol state machine, so some of
- * its methods run longer than the rest of the code.
+ * its methods run longer than the rest of the code. It is also what the
+ * selection policy and the upstream client are handed, so a request allocates
+ * no second object for either.
  */
-class Exchange implements DispatchHandler {
+class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
   extraHeaders: string[] | null = null;
   hashKey = '';
-  private body: BodySource | null = null;
+  body: BodySource | null = null;
   private bodyTimer: NodeJS.Timeout | null = null;
   private totalTimer: NodeJS.Timeout | null = null;
-  private readonly tried: number[] = [];
+  /** Upstreams that failed before the request was sent; rarely any. */
+  tried: readonly number[] = NOT_TRIED;
   private attempts = 0;
   private upstream = -1;
   /** The UpstreamStates slot counted as in flight by this exchange, -1 when none. */
   private holding = -1;
-  private abortUpstream: ((err?: Error) => void) | null = null;
+  private upstreamRequest: Abortable | null = null;
   private resumeUpstream: (() => void) | null = null;
   /** The client went away, or Jetway cut the connection: res must not be touched. */
   private aborted = false;
@@ -277,11 +301,13 @@ class Exchange implements DispatchHandler {
     private readonly ctx: WorkerContext,
     private readonly res: HttpResponse,
     private readonly route: RouteRuntime,
-    private readonly method: string,
-    private readonly target: string,
-    private readonly headers: string[],
-    private readonly lines: string,
-    private readonly client: string,
+    readonly method: string,
+    /** The origin-form target sent upstream: normalised path and query. */
+    readonly path: string,
+    readonly headers: string[],
+    readonly lines: string,
+    /** The client's address after trusted-proxy resolution. */
+    readonly clientIp: string,
     private readonly started: number,
   ) {
     ctx.inflight++;
@@ -305,29 +331,18 @@ class Exchange implements DispatchHandler {
   /** Picks an upstream and dispatches; answers 503 when none is usable. */
   start(): void {
     const cluster = this.route.cluster;
-    const i = cluster.policy.pick({
-      clientIp: this.client,
-      hashKey: this.hashKey,
-      tried: this.tried,
-    });
+    const i = cluster.policy.pick(this);
     if (i < 0) return this.fail(503, 'JETWAY_NO_UPSTREAM');
     this.upstream = i;
     this.attempts++;
     this.holding = cluster.slots[i];
     this.ctx.runtime.states.acquire(this.holding);
-    const opts: DispatchOptions = {
-      method: this.method,
-      path: this.target,
-      headers: this.headers,
-      lines: this.lines,
-      body: this.body,
-    };
-    cluster.pools[i].dispatch(opts, this);
+    cluster.pools[i].dispatch(this, this);
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.aborted) return abort();
-    this.abortUpstream = abort;
+  onConnect(request: Abortable): void {
+    if (this.aborted) return request.abort();
+    this.upstreamRequest = request;
   }
 
   /** The head as undici gives it: names and values that may be kept, so they are joined here. */
@@ -412,13 +427,13 @@ class Exchange implements DispatchHandler {
 
   onError(err: Error): void {
     const failure = classify(err);
-    this.abortUpstream = null;
+    this.upstreamRequest = null;
     this.releaseUpstream();
     if (this.aborted || this.downstreamDone) return this.finish();
     if (!this.responseStarted) {
       this.judgeFailure(failure);
       if (this.retryable(failure)) {
-        if (failure.beforeSend) this.tried.push(this.upstream);
+        if (failure.beforeSend) this.tried = [...this.tried, this.upstream];
         return this.start();
       }
       return this.fail(failure.status, failure.code);
@@ -557,7 +572,7 @@ class Exchange implements DispatchHandler {
       });
       this.downstreamDone = true;
     }
-    this.abortUpstream?.();
+    this.upstreamRequest?.abort();
     this.finish();
   }
 
@@ -573,7 +588,7 @@ class Exchange implements DispatchHandler {
     this.aborted = true;
     if (!this.downstreamDone) this.error ||= 'JETWAY_DOWNSTREAM_CLOSED';
     this.body?.fail(new Error('client closed the connection'));
-    this.abortUpstream?.();
+    this.upstreamRequest?.abort();
     if (!this.responseStarted && this.upstream < 0) this.finish();
   }
 
@@ -582,7 +597,7 @@ class Exchange implements DispatchHandler {
     this.body?.fail(new Error('client body timeout'));
     if (this.responseStarted && this.headWritten) {
       if (!this.aborted) this.res.cork(() => this.cut('JETWAY_DOWNSTREAM_BODY_TIMEOUT'));
-      this.abortUpstream?.();
+      this.upstreamRequest?.abort();
       return;
     }
     this.responseStarted = true; // no retry and no second answer
@@ -595,7 +610,7 @@ class Exchange implements DispatchHandler {
     this.body?.fail(new Error('total timeout'));
     if (this.headWritten) {
       if (!this.aborted) this.res.cork(() => this.cut('JETWAY_UPSTREAM_TOTAL_TIMEOUT'));
-      this.abortUpstream?.();
+      this.upstreamRequest?.abort();
       return;
     }
     this.responseStarted = true;
@@ -606,7 +621,7 @@ class Exchange implements DispatchHandler {
     this.body?.fail(new Error('request body too large'));
     if (this.headWritten) {
       if (!this.aborted) this.res.cork(() => this.cut('JETWAY_DOWNSTREAM_BODY_TOO_LARGE'));
-      this.abortUpstream?.();
+      this.upstreamRequest?.abort();
       return;
     }
     this.responseStarted = true;
@@ -636,13 +651,13 @@ class Exchange implements DispatchHandler {
     ctx.access?.info(
       {
         method: this.method,
-        path: this.target,
+        path: this.path,
         route: this.route.name,
         cluster: this.route.cluster.name,
         upstream: this.upstream >= 0 ? this.route.cluster.addresses[this.upstream] : undefined,
         status: this.aborted && !this.downstreamDone ? 499 : this.status,
         duration_ms: round(performance.now() - this.started),
-        client: this.client,
+        client: this.clientIp,
         error: this.error || undefined,
         attempts: this.attempts > 1 ? this.attempts : undefined,
       },

@@ -8,7 +8,7 @@ import type { ClusterConfig, Config, RouteConfig } from '../config/schema.js';
 import type { UpstreamStates } from '../health/state.js';
 import type { CidrSet, HotPath, Limiter, NormalizeOptions, Router } from '../hotpath/types.js';
 import { linesToList } from './headers.js';
-import { UpstreamError, UpstreamPool, type UpstreamClient } from './pool.js';
+import { UpstreamError, UpstreamPool, type DispatchHandler, type UpstreamClient } from './pool.js';
 
 export interface ClusterRuntime {
   readonly name: string;
@@ -133,18 +133,35 @@ function undiciClient(address: string, c: ClusterConfig): UpstreamClient {
       const all = opts.lines ? [...opts.headers, ...linesToList(opts.lines)] : opts.headers;
       // The same refusal as Jetway's own client (see UpstreamPool.dispatch).
       if (opts.path.includes('\ufffd') || all.some((h) => h.includes('\ufffd'))) {
-        handler.onConnect(() => {});
+        handler.onConnect({ abort: () => {} });
         handler.onError(new UpstreamError('UND_ERR_INVALID_ARG', 'header value cannot be sent'));
         return false;
       }
       const headers = all.map(asUtf8Bytes);
       return pool.dispatch(
-        { ...opts, lines: undefined, headers } as unknown as Dispatcher.DispatchOptions,
-        handler as unknown as Dispatcher.DispatchHandler,
+        {
+          method: opts.method,
+          path: opts.path,
+          headers,
+          body: opts.body,
+        } as unknown as Dispatcher.DispatchOptions,
+        undiciHandler(handler) as unknown as Dispatcher.DispatchHandler,
       );
     },
     close: () => pool.close(),
     destroy: () => pool.destroy(),
+  };
+}
+
+/** `handler` in the form undici calls: its onConnect gets undici's abort function. */
+function undiciHandler(handler: DispatchHandler): object {
+  return {
+    onConnect: (abort: (err?: Error) => void) => handler.onConnect({ abort }),
+    onHeaders: (status: number, raw: Buffer[], resume: () => void, reason: string) =>
+      handler.onHeaders(status, raw, resume, reason),
+    onData: (chunk: Buffer) => handler.onData(chunk),
+    onComplete: (trailers: Buffer[] | null) => handler.onComplete(trailers),
+    onError: (err: Error) => handler.onError(err),
   };
 }
 

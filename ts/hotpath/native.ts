@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { optionFlags, quotaArgs } from './codes.js';
 import { projectRoot } from './files.js';
-import { joinHeaders, routeResult } from './route-code.js';
+import { joinHeaders, routeResult, type ExtraText } from './route-code.js';
 import {
   HotPathError,
   type CidrSet,
@@ -155,7 +155,7 @@ class NativeHotPath implements HotPath {
   }
 }
 
-class NativeRouter implements Router {
+class NativeRouter implements Router, ExtraText {
   readonly headerNames: readonly string[];
 
   constructor(
@@ -178,7 +178,11 @@ class NativeRouter implements Router {
     } catch (err) {
       rethrow(err);
     }
-    return routeResult(code, rawPath, () => this.addon.routerTakeExtra(this.handle));
+    return routeResult(code, rawPath, this);
+  }
+
+  takeExtra(): string {
+    return this.addon.routerTakeExtra(this.handle);
   }
 }
 

@@ -23,16 +23,28 @@ export function pathCode(n: number): PathErrorCode {
   return code;
 }
 
-/** Decodes `code`; `extra` fetches the answer's text and is called at most once. */
-export function routeResult(code: number, rawPath: string, extra: () => string): RouteResult {
+/** Where a binding keeps the text of its last answer. */
+export interface ExtraText {
+  /** The answer's text; called at most once per answer. */
+  takeExtra(): string;
+}
+
+/** The params of every match without template parameters: one object, never written to. */
+export const NO_PARAMS: Record<string, string> = Object.freeze({});
+
+/**
+ * Decodes `code`, taking the answer's text from `extra` when it has some. The router passes
+ * itself, so decoding a plain match allocates only its result.
+ */
+export function routeResult(code: number, rawPath: string, extra: ExtraText): RouteResult {
   if (code >= 0) {
     const route = code >> 1;
-    if ((code & 1) === 0) return { kind: 'match', route, path: rawPath, params: {} };
-    return matchWithExtra(route, rawPath, extra());
+    if ((code & 1) === 0) return { kind: 'match', route, path: rawPath, params: NO_PARAMS };
+    return matchWithExtra(route, rawPath, extra.takeExtra());
   }
   if (code === -1) return { kind: 'not_found' };
   if (code === -2) {
-    const allow = extra();
+    const allow = extra.takeExtra();
     return { kind: 'method_not_allowed', allow: allow === '' ? [] : allow.split('\0') };
   }
   return { kind: 'bad_path', code: pathCode(-code - 100) };

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { BAD_ARGUMENT, PANIC, optionFlags, quotaArgs } from './codes.js';
 import { projectRoot } from './files.js';
 import { LimiterTable, type GcraOutcome } from './limiter-table.js';
-import { joinHeaders, pathCode, routeResult } from './route-code.js';
+import { joinHeaders, pathCode, routeResult, type ExtraText } from './route-code.js';
 import type { HotPathShared } from './shared.js';
 import {
   HotPathError,
@@ -356,7 +356,7 @@ class WasmHotPath implements HotPath {
   }
 }
 
-class WasmRouter implements Router {
+class WasmRouter implements Router, ExtraText {
   constructor(
     private readonly glue: WasmGlue,
     private readonly handle: number,
@@ -382,7 +382,11 @@ class WasmRouter implements Router {
     } catch (err) {
       throw g.failure(err);
     }
-    return routeResult(code, rawPath, () => g.out());
+    return routeResult(code, rawPath, this);
+  }
+
+  takeExtra(): string {
+    return this.glue.out();
   }
 }
 

@@ -8,6 +8,7 @@
 // first, then fewer variable ones), prefixes (longest first), ties in declaration order --
 // and the first whose method and header conditions hold wins.
 
+import { NO_PARAMS } from '../route-code.js';
 import {
   HotPathError,
   type NormalizeOptions,
@@ -271,7 +272,7 @@ function matchGroup(g: Group, method: string, path: string, headers: readonly st
     for (let i = 0; i < exact.length; i++) {
       const e = exact[i]!;
       if (!headersHold(e, headers)) continue;
-      if (e.methods === null || e.methods.includes(method)) return matched(e, path, {});
+      if (e.methods === null || e.methods.includes(method)) return matched(e, path, NO_PARAMS);
       allow = addMethods(allow, e.methods);
     }
   }
@@ -291,7 +292,7 @@ function matchGroup(g: Group, method: string, path: string, headers: readonly st
   for (let i = 0; i < prefixes.length; i++) {
     const p = prefixes[i]!;
     if (!prefixMatches(p.prefix, path) || !headersHold(p, headers)) continue;
-    if (p.methods === null || p.methods.includes(method)) return matched(p, path, {});
+    if (p.methods === null || p.methods.includes(method)) return matched(p, path, NO_PARAMS);
     allow = addMethods(allow, p.methods);
   }
   return allow === null ? NOT_FOUND : { kind: 'method_not_allowed' as const, allow: allow.sort() };
