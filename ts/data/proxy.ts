@@ -2,6 +2,7 @@
 // proxy with backpressure both ways, answer, log. One Exchange per request is
 // also the upstream client's dispatch handler, so the per-request path allocates little.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { PickRequest } from '../balance/policy.js';
 import type { Logger } from '../log/logger.js';
 import { nowUs } from '../hotpath/clock.js';
 import { BodySource } from './body.js';
@@ -16,7 +17,6 @@ import {
 import { peerAddress } from './peer.js';
 import type { Abortable, DispatchHandler, DispatchOptions } from './pool.js';
 import { BodyKind, type ResponseHead } from './response-head.js';
-import type { PickRequest } from '../balance/policy.js';
 import type { ClusterRuntime, RouteRuntime, Runtime } from './runtime.js';
 
 /** What every request on one worker shares. */
@@ -43,7 +43,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const NO_HEADER_VALUES: readonly string[] = [];
 const NOT_TRIED: readonly number[] = [];
 /** The facts forwardingLines reads, filled in for each request (it keeps none of them). */
-const FORWARDING: ForwardingFacts = {
+const FORWARDING_FACTS: ForwardingFacts = {
   client: '',
   peer: '',
   peerTrusted: false,
@@ -109,7 +109,7 @@ export function handle(
   }
 
   const target = query === undefined ? found.path : `${found.path}?${query}`;
-  const fwd = FORWARDING;
+  const fwd = FORWARDING_FACTS;
   fwd.client = client;
   fwd.peer = peer;
   fwd.peerTrusted = peerTrusted;
