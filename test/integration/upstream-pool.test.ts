@@ -370,9 +370,9 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     }
   });
 
-  it('abandons a request in flight or waiting, closing its connection', async () => {
+  it('abandons a request waiting for a connection, and one in flight without an answer', async () => {
     u.handler = (_r, reply) => void reply.stall();
-    const p = pool({ connections: 1 });
+    const p = pool({ connections: 1, headerTimeout: 300 });
     let abortFirst: (err?: Error) => void = () => {};
     let abortSecond: (err?: Error) => void = () => {};
     const first = run(p, {}, { onAbort: (a) => (abortFirst = a) });
@@ -386,8 +386,76 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     abortFirst();
     assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
     assert.equal((await second).error?.code, 'UND_ERR_ABORTED');
+    // No answer within the header timeout: the connection kept for it is cut.
     await until('the connection to close', () => u.connections[0].closedAt !== undefined, 2000);
     assert.equal(u.connections[0].requests.length, 1);
+  });
+
+  it('keeps the connection of an abandoned request whose short answer comes soon', async () => {
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    u.handler = async (r, reply) => {
+      if (r.index === 0) await answered;
+      reply.echo();
+    };
+    const p = pool({ connections: 1 });
+    let abortFirst: (err?: Error) => void = () => {};
+    const first = run(p, { path: '/k/0' }, { onAbort: (a) => (abortFirst = a) });
+    await until('the first request to arrive', () => u.connections[0]?.requests.length === 1);
+    abortFirst();
+    const outcome = await first;
+    assert.equal(outcome.error?.code, 'UND_ERR_ABORTED');
+    assert.deepEqual(outcome.calls, ['connect', 'error']);
+    answer();
+    const next = await run(p, { path: '/k/1' });
+    assert.equal(JSON.parse(next.body.toString()).target, '/k/1');
+    assert.equal(u.connections.length, 1);
+    assert.equal(u.connections[0].requests.length, 2);
+  });
+
+  it('cuts the connection of an abandoned request when its answer turns out long', async () => {
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    u.handler = async (r, reply) => {
+      if (r.index > 0) return reply.echo();
+      await answered;
+      reply.send(200, Buffer.alloc(128 * 1024, 'x'));
+    };
+    const p = pool({ connections: 1 });
+    let abortFirst: (err?: Error) => void = () => {};
+    const first = run(p, {}, { onAbort: (a) => (abortFirst = a) });
+    await until('the first request to arrive', () => u.connections[0]?.requests.length === 1);
+    abortFirst();
+    assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+    answer();
+    await until('the connection to close', () => u.connections[0].closedAt !== undefined, 2000);
+    assert.equal((await run(p)).status, 200);
+    assert.equal(u.connections.length, 2);
+  });
+
+  it('cuts the connection of an abandoned request whose body is still being sent', async () => {
+    u.handler = (_r, reply) => void reply.stall();
+    const p = pool({ connections: 1 });
+    let abortFirst: (err?: Error) => void = () => {};
+    let more: (chunk: Buffer | null) => void = () => {};
+    async function* body(): AsyncGenerator<Buffer> {
+      for (;;) {
+        const chunk = await new Promise<Buffer | null>((resolve) => (more = resolve));
+        if (chunk === null) return;
+        yield chunk;
+      }
+    }
+    const first = run(
+      p,
+      { method: 'POST', headers: ['content-length', '10'], body: body() },
+      { onAbort: (a) => (abortFirst = a) },
+    );
+    await until('the upstream connection', () => u.connections.length === 1);
+    more(Buffer.from('01234'));
+    await delay(50);
+    abortFirst();
+    assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+    await until('the connection to close', () => u.connections[0].closedAt !== undefined, 2000);
   });
 
   it('close() lets running requests finish; destroy() fails them', async () => {

@@ -119,11 +119,19 @@ const MAX_CHUNK_LINE = 4096;
 const KEEPALIVE_MARGIN = 500;
 /**
  * Most body bytes still to come that are read and dropped when the request being read is
- * abandoned, so that the requests pipelined behind it keep their connection; past this, or with
- * a body whose length is not known, the connection is cut and they go back unanswered (to be
- * sent again). An abandoned request still waiting has its whole answer read and dropped.
+ * abandoned (see Connection.abort); past this, or with a body whose length is not known, the
+ * connection is cut and the requests pipelined behind it go back unanswered (to be sent again).
+ * An abandoned request waiting behind others has its whole answer read and dropped.
  */
 const MAX_DRAIN = 64 * 1024;
+/**
+ * Longest wait for the answer of an abandoned request alone on its connection. The answer is
+ * read and dropped to keep the connection, because under load a new connection costs more than
+ * its handshake: Node's event loop registers a new socket with epoll only between rounds of up
+ * to 48 full batches of ready sockets, so its first answer can wait half a second (README,
+ * "Performance").
+ */
+const DRAIN_WAIT = 1000;
 const CRLF2 = Buffer.from('\r\n\r\n');
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -412,6 +420,11 @@ function declaredLength(headers: string[]): number {
     if (headers[i] === 'content-length') return Number(headers[i + 1]);
   }
   return -1;
+}
+
+/** Whether the body after `head` is short enough to read and drop (MAX_DRAIN). */
+function shortBody(head: ResponseHead): boolean {
+  return head.body === BodyKind.None || (head.body === BodyKind.Length && head.length <= MAX_DRAIN);
 }
 
 /** Where the reader is in the response. */
@@ -761,6 +774,10 @@ class Connection {
         this.pool.shortened(ms);
       }
     }
+    // An abandoned answer alone on the connection is dropped only when short (see abort).
+    if (req.handler === DISCARD && this.waiting.length === 0 && !shortBody(head)) {
+      return this.fail(unanswered());
+    }
     this.enterBody(head);
     const handler = req.handler;
     // onData surely comes before this read returns only when body bytes are here and the body
@@ -888,15 +905,21 @@ class Connection {
   }
 
   /**
-   * Abandons `req`. A request with others pipelined behind it, whether being read or waiting,
-   * has its answer read and dropped, so the requests around it keep theirs (a client that goes
-   * away must not cost other clients their answers), unless that answer is long (MAX_DRAIN); a
-   * request alone on the connection is cut with it.
+   * Abandons `req`. Its answer is read and dropped when that keeps the connection for the next
+   * request at little cost: a request with others pipelined behind it, whether being read or
+   * waiting, so that they keep their answers (a client that goes away must not cost other
+   * clients theirs), and a request alone on the connection whose answer is short (MAX_DRAIN) and
+   * comes soon (DRAIN_WAIT), so that a client going away does not cost a new connection. Else
+   * the connection is cut.
    */
   abort(req: Request, err: Error): void {
     const current = req === this.req;
     if (!current && !this.waiting.includes(req)) return this.fail(err);
-    if (current && (this.waiting.length === 0 || !this.worthDraining())) return this.fail(err);
+    if (current && !this.worthDraining()) return this.fail(err);
+    if (current && this.waiting.length === 0) {
+      if (!this.sent) return this.fail(err);
+      if (this.phase === Phase.Head) this.arm(Math.min(this.pool.opts.headerTimeout, DRAIN_WAIT));
+    }
     this.pool.fail(req, err);
     req.handler = DISCARD;
     if (current && this.paused) this.onResume();
