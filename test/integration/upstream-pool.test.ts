@@ -163,6 +163,57 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.equal(u.connections.length, 1);
   });
 
+  it('reads a long head that arrives one line at a time', async () => {
+    const fields: Array<[string, string]> = [];
+    for (let i = 0; i < 60; i++) fields.push([`x-field-${i}`, `value ${i}`]);
+    const lines = responseHead(200, [...fields, ['content-length', '2']])
+      .toString('latin1')
+      .split(/(?<=\r\n)/);
+    u.handler = async (_r, reply) => {
+      for (const line of lines) {
+        reply.raw(line);
+        await delay(1);
+      }
+      reply.raw('ok');
+    };
+    const r = await run(pool());
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'ok');
+    assert.equal(r.raw.indexOf('x-field-59'), r.raw.indexOf('value 59') - 1);
+  });
+
+  it('refuses a head whose fault arrived in an earlier piece, once more follows', async () => {
+    const pieces = [
+      'HTTP/1.1 200 OK\r\n',
+      'Bad Name: x\r\n',
+      // No blank line yet, but the head has more than doubled since it was last read whole.
+      `x-pad: ${'a'.repeat(40)}\r\n`,
+    ];
+    u.handler = async (_r, reply) => {
+      for (const piece of pieces) {
+        reply.raw(piece);
+        await delay(20);
+      }
+      return reply.stall();
+    };
+    // Well before the header timeout, which would give a different error.
+    const r = await run(pool({ headerTimeout: 5000 }));
+    assert.equal(r.error?.code, 'JETWAY_UPSTREAM_INVALID_RESPONSE', JSON.stringify(r));
+  });
+
+  it('refuses a head whose fault arrived in an earlier piece, once its blank line comes', async () => {
+    const pieces = ['HTTP/1.1 200 OK\r\nx-a: 1\r\n', 'Bad Name: x\r\n', '\r\n'];
+    u.handler = async (_r, reply) => {
+      for (const piece of pieces) {
+        reply.raw(piece);
+        await delay(20);
+      }
+      return reply.stall();
+    };
+    const r = await run(pool({ headerTimeout: 5000 }));
+    assert.equal(r.error?.code, 'JETWAY_UPSTREAM_INVALID_RESPONSE', JSON.stringify(r));
+  });
+
   it('reads to the close when no length is given, and opens a new connection after', async () => {
     u.handler = (_r, reply) => {
       reply.raw(Buffer.concat([responseHead(200, [['connection', 'close']]), Buffer.from('all')]));

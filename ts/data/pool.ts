@@ -473,6 +473,13 @@ class Connection {
   /** The upstream ended its side. */
   private ended = false;
   private phase = Phase.Head;
+  /**
+   * Bytes of the unfinished head the last read of it saw, 0 when none. A head that arrives in
+   * pieces is read again only once a blank line may have come or it has doubled since, so one
+   * trickled in byte by byte costs time linear in its length, not quadratic; a fault in it is
+   * found at the latest when it has doubled, ended, or passed MAX_HEAD.
+   */
+  private headRead = 0;
   /** The head of the response being read; one object for every response on the connection. */
   private readonly head = new ResponseHead();
   /** The response just read allows another request on this connection. */
@@ -747,18 +754,25 @@ class Connection {
   private readHead(): void {
     const head = this.head;
     const req = this.req!;
+    const have = this.end - this.at;
+    // Bytes that did not make a whole head within MAX_HEAD cannot make one that fits; a head
+    // that arrived in several reads is measured whole.
+    if (this.headRead > 0 && have < 2 * this.headRead && !this.blankLineSince(this.headRead)) {
+      if (have >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
+      return;
+    }
     let end: number;
     try {
       end = head.read(this.src, this.at, this.end, req.method);
     } catch (err) {
       return this.fail(err as Error);
     }
-    // Bytes that did not make a whole head within MAX_HEAD cannot make one that fits; a head
-    // that arrived in several reads is measured whole.
     if (end < 0) {
-      if (this.end - this.at >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
+      this.headRead = have;
+      if (have >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
       return;
     }
+    this.headRead = 0;
     if (end - this.at > MAX_HEAD) return this.fail(new ResponseHeadError('head too large'));
     this.at = end;
     if (head.status < 200) {
@@ -802,6 +816,11 @@ class Connection {
     } else if (head.body === BodyKind.Close) {
       this.phase = Phase.Close;
     }
+  }
+
+  /** Whether a blank line, which ends a head, may have arrived in the bytes after `from`. */
+  private blankLineSince(from: number): boolean {
+    return this.view(this.at + Math.max(0, from - 3), this.end).indexOf(CRLF2) >= 0;
   }
 
   /** Passes on up to `remaining` bytes of a Content-Length body or of a chunk. */
