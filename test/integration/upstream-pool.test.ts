@@ -408,6 +408,16 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.ok(idle < 950, `closed after ${Math.round(idle)} ms, the upstream said 1 s`);
   });
 
+  it('does not reuse a connection the upstream keeps idle for less than the margin', async () => {
+    u.handler = (_r, reply) => reply.send(200, 'k', [['keep-alive', 'timeout=0']]);
+    const p = pool();
+    assert.equal((await run(p)).status, 200);
+    await until('the pool to close it', () => u.connections[0].closedBy === 'peer', 2000);
+    u.handler = (_r, reply) => reply.echo();
+    assert.equal((await run(p)).status, 200);
+    assert.equal(u.connections.length, 2);
+  });
+
   it('opens a new connection when the upstream closed the idle one', async () => {
     const brief = await startUpstream({ name: 'brief', idleCloseMs: 50 });
     try {

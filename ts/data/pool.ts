@@ -781,7 +781,15 @@ class Connection {
       return;
     }
     this.reusable = head.reusable;
-    if (head.keepAliveMs > KEEPALIVE_MARGIN) {
+    // An upstream that keeps an idle connection for less than the margin may close it as the
+    // next request goes out, so the connection is not reused (unless answers are still due on it).
+    if (
+      head.keepAliveMs >= 0 &&
+      head.keepAliveMs <= KEEPALIVE_MARGIN &&
+      this.waiting.length === 0
+    ) {
+      this.reusable = false;
+    } else if (head.keepAliveMs > KEEPALIVE_MARGIN) {
       const ms = head.keepAliveMs - KEEPALIVE_MARGIN;
       if (ms < this.keepAliveMs) {
         this.keepAliveMs = ms;
