@@ -452,6 +452,18 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.equal(u.connections[0].requests.length, 1);
   });
 
+  it('cuts the connection of an abandoned request without an answer, with no header limit', async () => {
+    u.handler = (_r, reply) => void reply.stall();
+    const p = pool({ connections: 1, headerTimeout: 0 });
+    let abortFirst: (err?: Error) => void = () => {};
+    const first = run(p, {}, { onAbort: (a) => (abortFirst = a) });
+    await until('the first request to arrive', () => u.connections[0]?.requests.length === 1);
+    abortFirst();
+    assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+    // Within the drain wait (1 s) and a sweep tick, not never.
+    await until('the connection to close', () => u.connections[0].closedAt !== undefined, 3000);
+  });
+
   it('keeps the connection of an abandoned request whose short answer comes soon', async () => {
     let answer: () => void = () => {};
     const answered = new Promise<void>((resolve) => (answer = resolve));

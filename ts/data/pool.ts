@@ -945,7 +945,9 @@ class Connection {
     if (current && !this.worthDraining()) return this.fail(err);
     if (current && this.waiting.length === 0) {
       if (!this.sent) return this.fail(err);
-      if (this.phase === Phase.Head) this.arm(Math.min(this.pool.opts.headerTimeout, DRAIN_WAIT));
+      // A header timeout of 0 means no limit for a request someone waits for, not for this one.
+      const limit = this.pool.opts.headerTimeout;
+      if (this.phase === Phase.Head) this.arm(limit > 0 ? Math.min(limit, DRAIN_WAIT) : DRAIN_WAIT);
     }
     this.pool.fail(req, err);
     req.handler = DISCARD;
