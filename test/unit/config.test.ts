@@ -91,9 +91,52 @@ describe('config', () => {
     );
   });
 
-  it('refuses an unknown key instead of ignoring it', () => {
+  it('refuses an unknown key instead of ignoring it, with the keys accepted there', () => {
     const [p] = problems(MINIMAL.replace('listeners:', 'listners: []\nlisteners:'));
-    assert.equal(p, '(top level): unknown key "listners"');
+    assert.equal(
+      p,
+      '(top level): unknown key "listners" (accepted: workers, listeners, admin, ' +
+        'trusted_proxies, forwarded_for, path, limits, shutdown_timeout, log, clusters, routes)',
+    );
+    const nested = problems(
+      MINIMAL.replace(
+        '[{ address: "127.0.0.1:3001" }]',
+        '[{ address: "127.0.0.1:3001", wieght: 2 }]',
+      ).replace('listeners:', 'admin: { adress: 127.0.0.1 }\nlisteners:'),
+    );
+    assert.deepEqual(nested.sort(), [
+      'admin: unknown key "adress" (accepted: address, port)',
+      'clusters[0].upstreams[0]: unknown key "wieght" (accepted: address, weight)',
+    ]);
+  });
+
+  it('refuses an upstream port outside 1-65535', () => {
+    for (const port of ['0', '99999']) {
+      const [p] = problems(MINIMAL.replace('127.0.0.1:3001', `127.0.0.1:${port}`));
+      assert.equal(
+        p,
+        'clusters[0].upstreams[0].address: port out of range (accepted: 1 to 65535) ' +
+          `(got "127.0.0.1:${port}")`,
+      );
+    }
+  });
+
+  it('refuses a listener or admin address that is not an IP address', () => {
+    const p = problems(
+      MINIMAL.replace('[{ port: 8080 }]', '[{ port: 8080, address: 999.1.1.1 }]').replace(
+        'listeners:',
+        'admin: { address: not-an-ip }\nlisteners:',
+      ),
+    );
+    const accepted = 'not an IP address (accepted: 127.0.0.1, 0.0.0.0, ::1, ::)';
+    assert.deepEqual(p.sort(), [
+      `admin.address: ${accepted} (got "not-an-ip")`,
+      `listeners[0].address: ${accepted} (got "999.1.1.1")`,
+    ]);
+    assert.equal(
+      parseConfig(MINIMAL.replace('port: 8080', 'port: 8080, address: "::"')).listeners[0].address,
+      '::',
+    );
   });
 
   it('refuses two path kinds on one route', () => {

@@ -156,9 +156,40 @@ function describe(issue: z.core.$ZodIssue, raw: unknown): string {
   const value = valueAt(raw, issue.path);
   const got = value === undefined ? 'missing' : `got ${preview(value)}`;
   if (issue.code === 'unrecognized_keys') {
-    return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    const known = acceptedKeys(issue.path);
+    const accepted = known === null ? '' : ` (accepted: ${known.join(', ')})`;
+    return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${accepted}`;
   }
   return `${where}: ${issue.message} (${got})`;
+}
+
+/** The keys the schema accepts in the object at `path`, or null when it is not one object. */
+function acceptedKeys(path: readonly PropertyKey[]): string[] | null {
+  let schema = unwrap(configSchema);
+  for (const p of path) {
+    const def = schema?._zod.def as { type: string; shape?: ShapeOf; element?: Schema };
+    if (def === undefined) return null;
+    if (def.type === 'array' && typeof p === 'number') schema = unwrap(def.element);
+    else if (def.type === 'object' && typeof p === 'string') schema = unwrap(def.shape?.[p]);
+    else return null;
+  }
+  const def = schema?._zod.def as { type: string; shape?: ShapeOf } | undefined;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : null;
+}
+
+type Schema = z.core.$ZodType;
+type ShapeOf = Record<string, Schema>;
+
+/** `schema` without the defaults, optionals and transforms around it. */
+function unwrap(schema: Schema | undefined): Schema | undefined {
+  let s = schema;
+  for (;;) {
+    const def = s?._zod.def as { type: string; innerType?: Schema; in?: Schema } | undefined;
+    if (def === undefined) return undefined;
+    if (def.innerType !== undefined) s = def.innerType;
+    else if (def.type === 'pipe' && def.in !== undefined) s = def.in;
+    else return s;
+  }
 }
 
 /** `routes[3].match.host` from ['routes', 3, 'match', 'host']. */

@@ -1,5 +1,6 @@
 // The config schema: every key Jetway reads, its default and what it accepts.
 // README.md documents the same keys; `jetway validate` checks a file against this.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** A duration: a number of milliseconds, or a string such as `250ms`, `2s`, `1m`, `1h`. */
@@ -25,7 +26,15 @@ const hostPort = z
   .regex(
     /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
     'not host:port (accepted: 127.0.0.1:3000)',
-  );
+  )
+  .refine((v) => {
+    const p = Number(v.slice(v.lastIndexOf(':') + 1));
+    return p >= 1 && p <= 65535;
+  }, 'port out of range (accepted: 1 to 65535)');
+/** An address to listen on: an IP literal, since a name would be resolved only at start. */
+const listenAddress = z
+  .string()
+  .refine((v) => isIP(v) !== 0, 'not an IP address (accepted: 127.0.0.1, 0.0.0.0, ::1, ::)');
 
 export const POLICIES = [
   'round_robin',
@@ -194,8 +203,8 @@ const route = z.strictObject({
 });
 
 const listener = z.strictObject({
-  /** Address to accept on (127.0.0.1). */
-  address: z.string().default('127.0.0.1'),
+  /** Address to accept on: an IP address (127.0.0.1). */
+  address: listenAddress.default('127.0.0.1'),
   port,
   /** Terminate TLS here with this PEM certificate chain and key; plain HTTP when absent. */
   tls: z
@@ -233,8 +242,8 @@ export const configSchema = z.strictObject({
   listeners: z.array(listener).nonempty(),
   admin: z
     .strictObject({
-      /** Admin listener address; keep it on loopback (127.0.0.1). */
-      address: z.string().default('127.0.0.1'),
+      /** Admin listener address, an IP address; keep it on loopback (127.0.0.1). */
+      address: listenAddress.default('127.0.0.1'),
       /** Admin listener port (9901). */
       port: port.default(9901),
     })
