@@ -409,6 +409,13 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.equal(u.connections.length, 2);
   });
 
+  it('fails a request at once when the address cannot be connected to at all', async () => {
+    // The config refuses such a port; the pool must still answer rather than hang.
+    const r = await run(pool({}, '127.0.0.1:99999'));
+    assert.ok(r.error !== undefined, JSON.stringify(r));
+    assert.deepEqual(r.calls, ['connect', 'error']);
+  });
+
   it('opens a new connection when the upstream closed the idle one', async () => {
     const brief = await startUpstream({ name: 'brief', idleCloseMs: 50 });
     try {

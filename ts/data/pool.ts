@@ -307,8 +307,16 @@ export class UpstreamPool implements UpstreamClient {
   }
 
   private connect(): void {
+    let conn: Connection;
+    try {
+      conn = new Connection(this, this.host, this.port);
+    } catch (err) {
+      // net.connect refuses some addresses at once (a port past 65535); the requests waiting
+      // for this connection fail as they would on a refused one, rather than wait forever.
+      for (const req of this.queue.splice(0)) this.fail(req, err as Error);
+      return;
+    }
     this.connecting++;
-    const conn = new Connection(this, this.host, this.port);
     this.conns.add(conn);
     conn.arm(this.opts.connectTimeout);
   }
