@@ -42,6 +42,8 @@ describe('upstream failures', { timeout: 90_000 }, () => {
     jw = await startDaemon({
       clusters: [
         cluster('refused', [dead], { ...base, retries: 0 }),
+        // The default of one retry, with no other upstream to retry on.
+        cluster('refusedonce', [dead], { ...base, retries: 1 }),
         cluster('reset', [resetter1], { ...base, retries: 0 }),
         cluster('resets', [resetter1, resetter2], { ...base, retries: 2 }),
         cluster('failover', [dead, live], { ...base, retries: 1 }),
@@ -58,7 +60,7 @@ describe('upstream failures', { timeout: 90_000 }, () => {
           },
         }),
       ],
-      routes: ['refused', 'reset', 'resets', 'failover', 'down'].map((n) =>
+      routes: ['refusedonce', 'refused', 'reset', 'resets', 'failover', 'down'].map((n) =>
         route(n, { prefix: `/${n}` }),
       ),
     });
@@ -76,6 +78,16 @@ describe('upstream failures', { timeout: 90_000 }, () => {
       assert.equal(answer.text.trim(), 'Bad Gateway');
       assert.match(header(answer, 'content-type'), /^text\/plain/);
       assertNoInternals(answer.text);
+    },
+  );
+
+  it(
+    'answers 502, not 503, when a retry finds no other upstream after a refusal',
+    { timeout: 10_000 },
+    async () => {
+      const answer = await http.request('/refusedonce/x');
+      assert.equal(answer.status, 502);
+      assert.equal(answer.text.trim(), 'Bad Gateway');
     },
   );
 

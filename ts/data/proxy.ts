@@ -275,6 +275,8 @@ class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
   /** Upstreams that failed before the request was sent; rarely any. */
   tried: readonly number[] = NOT_TRIED;
   private attempts = 0;
+  /** What the last attempt met, when it is retried; null before any failure. */
+  private lastFailure: Failure | null = null;
   private upstream = -1;
   /** The UpstreamStates slot counted as in flight by this exchange, -1 when none. */
   private holding = -1;
@@ -332,7 +334,13 @@ class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
   start(): void {
     const cluster = this.route.cluster;
     const i = cluster.policy.pick(this);
-    if (i < 0) return this.fail(503, 'JETWAY_NO_UPSTREAM');
+    if (i < 0) {
+      // A retry that finds no other upstream answers with what the last attempt met.
+      const last = this.lastFailure;
+      return last === null
+        ? this.fail(503, 'JETWAY_NO_UPSTREAM')
+        : this.fail(last.status, last.code);
+    }
     this.upstream = i;
     this.attempts++;
     this.holding = cluster.slots[i];
@@ -433,6 +441,7 @@ class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
     if (!this.responseStarted) {
       this.judgeFailure(failure);
       if (this.retryable(failure)) {
+        this.lastFailure = failure;
         if (failure.beforeSend) this.tried = [...this.tried, this.upstream];
         return this.start();
       }
