@@ -16,7 +16,7 @@ describe('client faults', { timeout: 60_000 }, () => {
   before(async () => {
     u = await startUpstream({ name: 'u' });
     jw = await startDaemon({
-      limits: { max_body_bytes: 1000 },
+      limits: { max_body_bytes: 1000, max_header_bytes: 4096, max_url_bytes: 1024 },
       // One failure would eject: any fault blamed on the upstream shows at once.
       clusters: [cluster('api', [u], { health: { passive: { max_failures: 1 } } })],
       routes: [route('api', { prefix: '/' })],
@@ -49,6 +49,35 @@ describe('client faults', { timeout: 60_000 }, () => {
     const body = `258\r\n${chunk}\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`;
     const r = await send(req('POST /big HTTP/1.1', 'Host: x', 'Transfer-Encoding: chunked') + body);
     assert.equal(r.status, 413);
+    await stillServes();
+  });
+
+  it('answers 431 to header fields over max_header_bytes, reaching no upstream', async () => {
+    // One long header, and many short ones that add up: both past the limit (4096).
+    const long = await send(req('GET /h HTTP/1.1', 'Host: x', `X-Big: ${'a'.repeat(5000)}`));
+    assert.deepEqual(long, { status: 431, forwarded: 0 });
+    const many = Array.from({ length: 30 }, (_, i) => `X-F${i}: ${'b'.repeat(150)}`);
+    assert.deepEqual(await send(req('GET /h HTTP/1.1', 'Host: x', ...many)), {
+      status: 431,
+      forwarded: 0,
+    });
+    // Just under the limit passes.
+    const under = await send(req('GET /h HTTP/1.1', 'Host: x', `X-Big: ${'a'.repeat(3900)}`));
+    assert.deepEqual(under, { status: 200, forwarded: 1 });
+    await stillServes();
+  });
+
+  it('answers 414 to a target over max_url_bytes, reaching no upstream', async () => {
+    const path = `/${'p'.repeat(1100)}`;
+    assert.deepEqual(await send(req(`GET ${path} HTTP/1.1`, 'Host: x')), {
+      status: 414,
+      forwarded: 0,
+    });
+    const query = `/q?${'k=v&'.repeat(300)}`;
+    assert.deepEqual(await send(req(`GET ${query} HTTP/1.1`, 'Host: x')), {
+      status: 414,
+      forwarded: 0,
+    });
     await stillServes();
   });
 

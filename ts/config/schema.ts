@@ -230,6 +230,13 @@ const limits = z.strictObject({
    * more than 48 headers whatever this says, so larger values are refused.
    */
   max_header_count: z.number().int().min(1).max(48).default(48),
+  /**
+   * Most characters in the request header fields, names and values with 4 per line for `: `
+   * and CRLF, before a 431 (32768).
+   */
+  max_header_bytes: z.number().int().min(1024).default(32_768),
+  /** Longest request target, path and query, before a 414 (8192). */
+  max_url_bytes: z.number().int().min(256).default(8192),
   /** Largest request body in bytes; 0 means no limit (0). */
   max_body_bytes: z.number().int().min(0).default(0),
   /** Longest gap between two chunks of a request body before a 408 (30s). */

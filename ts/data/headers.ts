@@ -50,6 +50,8 @@ export class RequestHeaders {
   repeatedHost = false;
   /** Headers received, repeats included (a repeated identical Content-Length is kept once). */
   count = 0;
+  /** Characters in the header names and values, with 4 per line for `: ` and CRLF. */
+  bytes = 0;
   transferEncoding = '';
   xForwardedFor = '';
   forwarded = '';
@@ -66,6 +68,7 @@ export class RequestHeaders {
     this.conflictingLength = false;
     this.repeatedHost = false;
     this.count = 0;
+    this.bytes = 0;
     this.transferEncoding = '';
     this.xForwardedFor = '';
     this.forwarded = '';
@@ -74,6 +77,7 @@ export class RequestHeaders {
 
   add(name: string, value: string): void {
     this.count++;
+    this.bytes += name.length + value.length + 4;
     if (name === 'content-length' && this.hasContentLength) {
       if (this.contentLength !== value) this.conflictingLength = true;
       return; // an identical repeat says nothing new, and undici refuses to send two

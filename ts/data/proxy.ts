@@ -70,7 +70,8 @@ export function handle(
   req.forEach(collect);
   const peer = peerAddress(res);
 
-  const refused = earlyFilter(rt, method, headers);
+  const targetLength = rawPath.length + (query === undefined ? 0 : query.length + 1);
+  const refused = earlyFilter(rt, method, targetLength, headers);
   if (refused !== 0) return localReply(ctx, res, started, method, rawPath, refused, peer, true);
 
   const names = rt.router.headerNames;
@@ -137,8 +138,10 @@ export function handle(
 }
 
 /** 0 when the request may go on, else the status it is refused with. */
-function earlyFilter(rt: Runtime, method: string, h: RequestHeaders): number {
-  if (h.count > rt.config.limits.max_header_count) return 431;
+function earlyFilter(rt: Runtime, method: string, targetLength: number, h: RequestHeaders): number {
+  const limits = rt.config.limits;
+  if (h.count > limits.max_header_count || h.bytes > limits.max_header_bytes) return 431;
+  if (targetLength > limits.max_url_bytes) return 414;
   if (method !== 'GET' && !TOKEN.test(method)) return 400;
   // uWS reads the first of two Content-Length headers; two that differ are ambiguous framing.
   if (h.conflictingLength || h.repeatedHost) return 400;
@@ -146,7 +149,7 @@ function earlyFilter(rt: Runtime, method: string, h: RequestHeaders): number {
   if (method === 'CONNECT') return 501;
   if (h.hasContentLength && !/^\d{1,15}$/.test(h.contentLength)) return 400;
   if (h.hasTransferEncoding && h.transferEncoding.trim().toLowerCase() !== 'chunked') return 400;
-  const max = rt.config.limits.max_body_bytes;
+  const max = limits.max_body_bytes;
   if (max > 0 && h.contentLength !== '' && Number(h.contentLength) > max) return 413;
   return 0;
 }
