@@ -15,6 +15,9 @@ import { startAdmin } from './admin.js';
 import { WorkerPool, type HotPathSetup } from './workers.js';
 
 const VERSION = '0.1.0';
+/** Config keys that take effect only when the daemon starts. */
+const RESTART_KEYS = ['listeners', 'workers', 'admin'] as const;
+type RestartKey = (typeof RESTART_KEYS)[number];
 
 export class Daemon {
   private readonly log: Logger;
@@ -28,10 +31,14 @@ export class Daemon {
   private stopping = false;
   private listening = false;
 
+  /** The keys a reload cannot change, as the daemon started with them. */
+  private readonly startup: Pick<Config, RestartKey>;
+
   private constructor(
     private readonly file: string,
     private config: Config,
   ) {
+    this.startup = { listeners: config.listeners, workers: config.workers, admin: config.admin };
     this.log = componentLogger('daemon', config.log.level);
     this.pool = new WorkerPool(this.log);
     this.states = UpstreamStates.create(upstreamCount(config));
@@ -117,7 +124,7 @@ export class Daemon {
     };
   }
 
-  /** Applies the file again; listeners and worker count stay as they were at start. */
+  /** Applies the file again; listeners, worker count and admin stay as they were at start. */
   async reload(): Promise<string[]> {
     let next: Config;
     try {
@@ -127,13 +134,18 @@ export class Daemon {
       this.log.error({ file: this.file, problems }, 'reload refused');
       return problems;
     }
-    // TODO(feature): listener and worker-count changes need a restart; say so instead of
-    // silently keeping the old ones.
-    if (JSON.stringify(next.listeners) !== JSON.stringify(this.config.listeners)) {
-      this.log.warn({}, 'listener changes apply at the next restart');
+    // TODO(feature): listener, worker-count and admin changes need a restart; applying them
+    // means binding new sockets and starting or stopping workers while serving.
+    const kept = RESTART_KEYS.filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(this.startup[k]),
+    );
+    if (kept.length > 0) {
+      this.log.warn({ keys: kept }, `changes to ${kept.join(', ')} apply at the next restart`);
     }
     this.health?.stop();
     this.config = next;
+    // TODO(health): every upstream's health starts afresh, ending the ejection of one the reload
+    // left unchanged; carrying state over needs the upstreams matched by cluster and address.
     this.states = UpstreamStates.create(upstreamCount(next));
     this.generation++;
     this.pool.apply(next, this.states, this.generation);
