@@ -66,6 +66,11 @@ describe('rate limits across workers', { timeout: 90_000 }, () => {
     const ok = await http.request('/headers/1');
     const refused = await http.request('/headers/2');
     assert.equal(ok.status, 200);
+    // The proxied answer carries them too, as separate header lines.
+    assert.equal(header(ok, 'ratelimit-limit'), '1');
+    assert.equal(header(ok, 'ratelimit-remaining'), '0');
+    assert.match(header(ok, 'ratelimit-reset'), /^\d+$/);
+    assert.match(header(ok, 'ratelimit-policy'), /^1;w=60;burst=1$/);
     assert.equal(refused.status, 429);
     assert.match(header(refused, 'content-type'), /^text\/plain/);
     assert.ok(refused.text.length < 100);
