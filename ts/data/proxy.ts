@@ -178,7 +178,7 @@ function limitKey(route: RouteRuntime, h: RequestHeaders, client: string): strin
  * plus Retry-After when the request is refused. The four RateLimit lines travel as the value of
  * the first: uWS writes `name: value` and CRLF without looking into the value, and every part
  * is Jetway's own (numbers, and the policy made of numbers), so one call into uWS writes them
- * all instead of four (about 0.5 µs a request less in converting strings).
+ * all instead of four (measured: about 0.3 µs a request less).
  */
 function checkLimit(route: RouteRuntime, key: string): { allowed: boolean; headers: string[] } {
   const d = route.limiter!.check(key, nowUs());
