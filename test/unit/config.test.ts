@@ -189,12 +189,27 @@ describe('config', () => {
     ]);
   });
 
-  it('says when the file cannot be read', () => {
+  it('says when the file cannot be read, and not that it is invalid', () => {
     assert.throws(
       () => loadConfig('/nonexistent/jetway.yaml'),
       (err: ConfigError) =>
-        err.code === 'JETWAY_CONFIG_INVALID' && err.problems[0] === 'cannot read: ENOENT',
+        err.code === 'JETWAY_CONFIG_INVALID' &&
+        err.message.startsWith('/nonexistent/jetway.yaml: cannot read config\n') &&
+        err.problems[0] === 'cannot read the file: ENOENT: no such file or directory',
     );
+  });
+
+  it('says what range a number must be in, and that it must be whole', () => {
+    const p = problems(
+      MINIMAL.replace('port: 8080', 'port: 70000')
+        .replace('listeners:', 'workers: 1.5\nlisteners:')
+        .replace('[{ address: "127.0.0.1:3001" }]', '[{ address: "127.0.0.1:3001", weight: 0 }]'),
+    );
+    assert.deepEqual(p.sort(), [
+      'clusters[0].upstreams[0].weight: too small (accepted: at least 1) (got 0)',
+      'listeners[0].port: too large (accepted: at most 65535) (got 70000)',
+      'workers: not a whole number (accepted: whole numbers) (got 1.5)',
+    ]);
   });
 
   it('accepts the bundled demo config', () => {

@@ -14,8 +14,9 @@ export class ConfigError extends Error {
   constructor(
     readonly file: string,
     readonly problems: string[],
+    heading = 'invalid config',
   ) {
-    super(`${file}: invalid config\n  ${problems.join('\n  ')}`);
+    super(`${file}: ${heading}\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -26,7 +27,10 @@ export function loadConfig(file: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`]);
+    const e = err as NodeJS.ErrnoException;
+    // `ENOENT: no such file or directory, open '...'`: the reason without the path again.
+    const reason = e.code === undefined ? String(err) : `${e.message.split(',')[0]}`;
+    throw new ConfigError(file, [`cannot read the file: ${reason}`], 'cannot read config');
   }
   return parseConfig(text, file);
 }
@@ -155,12 +159,28 @@ function describe(issue: z.core.$ZodIssue, raw: unknown): string {
   const where = keyPath(issue.path);
   const value = valueAt(raw, issue.path);
   const got = value === undefined ? 'missing' : `got ${preview(value)}`;
+  const range = rangeProblem(issue);
+  if (range !== null) return `${where}: ${range} (${got})`;
   if (issue.code === 'unrecognized_keys') {
     const known = acceptedKeys(issue.path);
     const accepted = known === null ? '' : ` (accepted: ${known.join(', ')})`;
     return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}${accepted}`;
   }
   return `${where}: ${issue.message} (${got})`;
+}
+
+/** A number out of range or not whole, said with what is accepted; null for other issues. */
+function rangeProblem(issue: z.core.$ZodIssue): string | null {
+  if (issue.code === 'too_big' && issue.origin === 'number') {
+    return `too large (accepted: ${issue.inclusive ? 'at most' : 'below'} ${issue.maximum})`;
+  }
+  if (issue.code === 'too_small' && issue.origin === 'number') {
+    return `too small (accepted: ${issue.inclusive ? 'at least' : 'above'} ${issue.minimum})`;
+  }
+  if (issue.code === 'invalid_type' && issue.expected === 'int') {
+    return 'not a whole number (accepted: whole numbers)';
+  }
+  return null;
 }
 
 /** The keys the schema accepts in the object at `path`, or null when it is not one object. */
