@@ -275,8 +275,6 @@ class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
   /** Upstreams that failed before the request was sent; rarely any. */
   tried: readonly number[] = NOT_TRIED;
   private attempts = 0;
-  /** What the last attempt met, when it is retried; null before any failure. */
-  private lastFailure: Failure | null = null;
   private upstream = -1;
   /** The UpstreamStates slot counted as in flight by this exchange, -1 when none. */
   private holding = -1;
@@ -332,20 +330,20 @@ class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
 
   /** Picks an upstream and dispatches; answers 503 when none is usable. */
   start(): void {
+    if (!this.attempt()) this.fail(503, 'JETWAY_NO_UPSTREAM');
+  }
+
+  /** Dispatches to the upstream the policy picks; false when it picks none. */
+  private attempt(): boolean {
     const cluster = this.route.cluster;
     const i = cluster.policy.pick(this);
-    if (i < 0) {
-      // A retry that finds no other upstream answers with what the last attempt met.
-      const last = this.lastFailure;
-      return last === null
-        ? this.fail(503, 'JETWAY_NO_UPSTREAM')
-        : this.fail(last.status, last.code);
-    }
+    if (i < 0) return false;
     this.upstream = i;
     this.attempts++;
     this.holding = cluster.slots[i];
     this.ctx.runtime.states.acquire(this.holding);
     cluster.pools[i].dispatch(this, this);
+    return true;
   }
 
   onConnect(request: Abortable): void {
@@ -441,9 +439,9 @@ class Exchange implements DispatchHandler, DispatchOptions, PickRequest {
     if (!this.responseStarted) {
       this.judgeFailure(failure);
       if (this.retryable(failure)) {
-        this.lastFailure = failure;
         if (failure.beforeSend) this.tried = [...this.tried, this.upstream];
-        return this.start();
+        // A retry that finds no other upstream answers with what this attempt met.
+        if (this.attempt()) return;
       }
       return this.fail(failure.status, failure.code);
     }
