@@ -763,20 +763,21 @@ class Connection {
     const head = this.head;
     const req = this.req!;
     const have = this.end - this.at;
+    // A head in pieces is parsed again only once it may be whole (see headRead).
+    const parse =
+      this.headRead === 0 || have >= 2 * this.headRead || this.blankLineSince(this.headRead);
+    let end = -1;
+    if (parse) {
+      try {
+        end = head.read(this.src, this.at, this.end, req.method);
+      } catch (err) {
+        return this.fail(err as Error);
+      }
+    }
     // Bytes that did not make a whole head within MAX_HEAD cannot make one that fits; a head
     // that arrived in several reads is measured whole.
-    if (this.headRead > 0 && have < 2 * this.headRead && !this.blankLineSince(this.headRead)) {
-      if (have >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
-      return;
-    }
-    let end: number;
-    try {
-      end = head.read(this.src, this.at, this.end, req.method);
-    } catch (err) {
-      return this.fail(err as Error);
-    }
     if (end < 0) {
-      this.headRead = have;
+      if (parse) this.headRead = have;
       if (have >= MAX_HEAD) this.fail(new ResponseHeadError('head too large'));
       return;
     }
@@ -789,17 +790,13 @@ class Connection {
       return;
     }
     this.reusable = head.reusable;
-    // An upstream that keeps an idle connection for less than the margin may close it as the
-    // next request goes out, so the connection is not reused (unless answers are still due on it).
-    if (
-      head.keepAliveMs >= 0 &&
-      head.keepAliveMs <= KEEPALIVE_MARGIN &&
-      this.waiting.length === 0
-    ) {
-      this.reusable = false;
-    } else if (head.keepAliveMs > KEEPALIVE_MARGIN) {
+    if (head.keepAliveMs >= 0) {
       const ms = head.keepAliveMs - KEEPALIVE_MARGIN;
-      if (ms < this.keepAliveMs) {
+      // An upstream that keeps an idle connection for less than the margin may close it as the
+      // next request goes out: not reused, unless answers are still due on it.
+      if (ms <= 0) {
+        if (this.waiting.length === 0) this.reusable = false;
+      } else if (ms < this.keepAliveMs) {
         this.keepAliveMs = ms;
         this.pool.shortened(ms);
       }
