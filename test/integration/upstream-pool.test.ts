@@ -11,7 +11,12 @@ import {
 } from '../../ts/data/pool.js';
 import { startBlackhole, type Blackhole } from '../helpers/blackhole.js';
 import { freePort } from '../helpers/ports.js';
-import { responseHead, startUpstream, type ScriptedUpstream } from '../helpers/upstream.js';
+import {
+  responseHead,
+  startUpstream,
+  type Reply,
+  type ScriptedUpstream,
+} from '../helpers/upstream.js';
 import { delay, until } from '../helpers/wait.js';
 
 interface Outcome {
@@ -103,6 +108,33 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     const p = new UpstreamPool(address, { ...OPTIONS, ...opts });
     pools.push(p);
     return p;
+  };
+
+  /**
+   * Makes the upstream hold its answer to the first request until the returned function is
+   * called, then give it with `first`; it echoes every other request at once.
+   */
+  const holdFirst = (first = (reply: Reply): void => reply.echo()): (() => void) => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    u.handler = async (r, reply) => {
+      if (r.index > 0) return reply.echo();
+      await held;
+      first(reply);
+    };
+    return release;
+  };
+
+  /** Dispatches on `p`, abandons the request once the upstream has it, and gives its outcome. */
+  const abandonOnArrival = async (
+    p: UpstreamPool,
+    opts: Partial<DispatchOptions> = {},
+  ): Promise<Outcome> => {
+    let abort: (err?: Error) => void = () => {};
+    const outcome = run(p, opts, { onAbort: (a) => (abort = a) });
+    await until('the request to arrive', () => u.connections[0]?.requests.length === 1);
+    abort();
+    return outcome;
   };
 
   before(async () => {
@@ -429,7 +461,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     }
   });
 
-  it('abandons a request waiting for a connection, and one in flight without an answer', async () => {
+  it('abandons a request waiting for a connection, and one in flight unanswered', async () => {
     u.handler = (_r, reply) => void reply.stall();
     const p = pool({ connections: 1, headerTimeout: 300 });
     let abortFirst: (err?: Error) => void = () => {};
@@ -450,31 +482,18 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     assert.equal(u.connections[0].requests.length, 1);
   });
 
-  it('cuts the connection of an abandoned request without an answer, with no header limit', async () => {
+  it('cuts the connection of an unanswered abandoned request, with no header limit', async () => {
     u.handler = (_r, reply) => void reply.stall();
     const p = pool({ connections: 1, headerTimeout: 0 });
-    let abortFirst: (err?: Error) => void = () => {};
-    const first = run(p, {}, { onAbort: (a) => (abortFirst = a) });
-    await until('the first request to arrive', () => u.connections[0]?.requests.length === 1);
-    abortFirst();
-    assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+    assert.equal((await abandonOnArrival(p)).error?.code, 'UND_ERR_ABORTED');
     // Within the drain wait (1 s) and a sweep tick, not never.
     await until('the connection to close', () => u.connections[0].closedAt !== undefined, 3000);
   });
 
   it('keeps the connection of an abandoned request whose short answer comes soon', async () => {
-    let answer: () => void = () => {};
-    const answered = new Promise<void>((resolve) => (answer = resolve));
-    u.handler = async (r, reply) => {
-      if (r.index === 0) await answered;
-      reply.echo();
-    };
+    const answer = holdFirst();
     const p = pool({ connections: 1 });
-    let abortFirst: (err?: Error) => void = () => {};
-    const first = run(p, { path: '/k/0' }, { onAbort: (a) => (abortFirst = a) });
-    await until('the first request to arrive', () => u.connections[0]?.requests.length === 1);
-    abortFirst();
-    const outcome = await first;
+    const outcome = await abandonOnArrival(p, { path: '/k/0' });
     assert.equal(outcome.error?.code, 'UND_ERR_ABORTED');
     assert.deepEqual(outcome.calls, ['connect', 'error']);
     answer();
@@ -485,19 +504,9 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
   });
 
   it('cuts the connection of an abandoned request when its answer turns out long', async () => {
-    let answer: () => void = () => {};
-    const answered = new Promise<void>((resolve) => (answer = resolve));
-    u.handler = async (r, reply) => {
-      if (r.index > 0) return reply.echo();
-      await answered;
-      reply.send(200, Buffer.alloc(128 * 1024, 'x'));
-    };
+    const answer = holdFirst((reply) => reply.send(200, Buffer.alloc(128 * 1024, 'x')));
     const p = pool({ connections: 1 });
-    let abortFirst: (err?: Error) => void = () => {};
-    const first = run(p, {}, { onAbort: (a) => (abortFirst = a) });
-    await until('the first request to arrive', () => u.connections[0]?.requests.length === 1);
-    abortFirst();
-    assert.equal((await first).error?.code, 'UND_ERR_ABORTED');
+    assert.equal((await abandonOnArrival(p)).error?.code, 'UND_ERR_ABORTED');
     answer();
     await until('the connection to close', () => u.connections[0].closedAt !== undefined, 2000);
     assert.equal((await run(p)).status, 200);
@@ -606,12 +615,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     });
 
     it('drops the answer of an abandoned request and keeps the ones around it', async () => {
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => (release = resolve));
-      u.handler = async (r, reply) => {
-        if (r.index === 0) await held;
-        reply.echo();
-      };
+      const release = holdFirst();
       const p = piped();
       let abortSecond: (err?: Error) => void = () => {};
       const first = run(p, { path: '/a/0' });
@@ -632,12 +636,7 @@ describe('upstream pool (Jetway client)', { timeout: 60_000 }, () => {
     });
 
     it('drops the answer of the abandoned request being read, keeping those behind', async () => {
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => (release = resolve));
-      u.handler = async (r, reply) => {
-        if (r.index === 0) await held;
-        reply.echo();
-      };
+      const release = holdFirst();
       const p = piped();
       let abortFirst: (err?: Error) => void = () => {};
       const first = run(p, { path: '/h/0' }, { onAbort: (a) => (abortFirst = a) });

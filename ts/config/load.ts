@@ -29,7 +29,7 @@ export function loadConfig(file: string): Config {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // `ENOENT: no such file or directory, open '...'`: the reason without the path again.
-    const reason = e.code === undefined ? String(err) : `${e.message.split(',')[0]}`;
+    const reason = e.code === undefined ? String(err) : e.message.split(',')[0];
     throw new ConfigError(file, [`cannot read the file: ${reason}`], 'cannot read config');
   }
   return parseConfig(text, file);

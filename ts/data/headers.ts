@@ -192,7 +192,8 @@ export function forwardingLines(req: RequestHeaders, fwd: ForwardingFacts): stri
     return last.lines;
   }
 
-  let lines = `x-forwarded-for: ${chain}\r\nx-forwarded-proto: ${proto}\r\nx-real-ip: ${fwd.client}\r\n`;
+  let lines = `x-forwarded-for: ${chain}\r\nx-forwarded-proto: ${proto}\r\n`;
+  lines += `x-real-ip: ${fwd.client}\r\n`;
   if (host !== '') lines += `x-forwarded-host: ${host}\r\n`;
   lines += `forwarded: ${forwardedValue(fwd.client, host, proto)}\r\n`;
   last.chain = chain;
